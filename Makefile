@@ -1,0 +1,59 @@
+# Patient Order Service: every command a person types. `make help` lists them.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format typecheck migrations-check check lock clean
+
+help: ## List the commands
+	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST):$(PORT)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.deps-dev ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: $(VENV)/.deps-dev ## ruff: lint and formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.deps-dev ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.deps-dev ## mypy with the Django and DRF plugins
+	$(BIN)/mypy .
+
+migrations-check: $(VENV)/.deps-dev ## Fail if a model change has no migration
+	SECRET_KEY=migrations-check $(BIN)/python manage.py makemigrations --check --dry-run
+
+check: lint typecheck migrations-check test ## Everything CI checks, on the current database
+
+lock: ## Re-pin requirements*.txt from pyproject.toml (needs uv: pip install uv)
+	uv pip compile pyproject.toml -q --python-version 3.11 --no-header -o requirements.txt
+	uv pip compile pyproject.toml --extra dev -q --python-version 3.11 --no-header -o requirements-dev.txt
+
+clean: ## Remove the virtualenv, caches and the development database
+	rm -rf $(VENV) .mypy_cache .ruff_cache .coverage staticfiles db.sqlite3 var/*.sqlite3
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.deps-dev: requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.deps
+
+# A development .env on first run: DEBUG on and a random secret key, never committed.
+.env:
+	@printf 'DEBUG=on\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote a development .env (DEBUG=on). See .env.example for every setting."

@@ -1,0 +1,41 @@
+"""Domain errors and the one place they become HTTP responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import ProtectedError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A business rule said no. Services raise these; `exception_handler` maps them to HTTP.
+
+    `field` names the input field at fault, so the response carries a field-level message in
+    the same shape as a serializer's validation error.
+    """
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    field: str | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": "This record is still referenced by other records."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

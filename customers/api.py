@@ -1,0 +1,96 @@
+"""HTTP glue for customers: validate input, call a service or selector, serialize output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from rest_framework import generics, serializers
+
+from customers.models import Customer
+from customers.phone import InvalidPhoneNumber, normalize_mobile_number
+from customers.selectors import customer_code_taken, customer_get_by_code, customer_list
+from customers.services import customer_create, customer_delete, customer_update
+
+
+class PhoneNumberField(serializers.CharField):
+    """Accepts a national or international number, gives back E.164."""
+
+    def to_internal_value(self, data: Any) -> str:
+        raw = super().to_internal_value(data)
+        try:
+            return normalize_mobile_number(raw)
+        except InvalidPhoneNumber as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class CustomerSerializer(serializers.ModelSerializer[Customer]):
+    contact_number = PhoneNumberField(
+        max_length=32, help_text="E.164; national numbers are read in the default region."
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "contact_number",
+            "email",
+            "insurance_number",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_code(self, value: str) -> str:
+        exclude_pk = self.instance.pk if self.instance is not None else None
+        if customer_code_taken(value, exclude_pk=exclude_pk):
+            raise serializers.ValidationError("A customer with this code already exists.")
+        return value
+
+
+class CustomerListCreateView(generics.ListCreateAPIView[Customer]):
+    """List customers (search by code, name or email) or create one."""
+
+    serializer_class = CustomerSerializer
+    search_fields = ["code", "name", "email"]
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return customer_list()
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Customer]) -> None:
+        serializer.instance = customer_create(**serializer.validated_data)
+
+
+class CustomerAddView(CustomerListCreateView):
+    """Create a customer (the original API's `/add/` address)."""
+
+    http_method_names = ["post", "options"]
+
+
+class CustomerDetailView(generics.RetrieveUpdateDestroyAPIView[Customer]):
+    """Read, change or delete a customer by code (any case). A customer with orders cannot be
+    deleted: 409."""
+
+    serializer_class = CustomerSerializer
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return customer_list()
+
+    def get_object(self) -> Customer:
+        customer = customer_get_by_code(self.kwargs["code"])
+        if customer is None:
+            raise Http404
+        self.check_object_permissions(self.request, customer)
+        return customer
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Customer]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = customer_update(
+            customer=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Customer) -> None:
+        customer_delete(customer=instance)

@@ -1,0 +1,158 @@
+"""HTTP glue for orders: validate input, call a service or selector, serialize output."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers.models import Customer
+from customers.selectors import customer_get_by_code, customers_with_code
+from orders.models import Order, OrderStatus
+from orders.selectors import order_get, order_list
+from orders.services import order_update, place_order
+
+
+def amount_field(**kwargs: Any) -> serializers.DecimalField:
+    """Money: positive, two places; integers are accepted and come back as "50.00"."""
+    return serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), **kwargs
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CustomerCodeField(serializers.Field):
+    """The order's customer, referenced by code (any case) as in the original API."""
+
+    default_error_messages = {
+        "invalid": "Enter a customer code.",
+        "does_not_exist": "No customer with code '{code}'.",
+    }
+
+    def to_internal_value(self, data: Any) -> Customer:
+        if not isinstance(data, str) or not data.strip() or len(data) > 32:
+            self.fail("invalid")
+        customer = customer_get_by_code(data.strip())
+        if customer is None:
+            self.fail("does_not_exist", code=data.strip())
+        return customer
+
+    def to_representation(self, value: Customer) -> str:
+        return value.code
+
+
+class OrderSerializer(serializers.ModelSerializer[Order]):
+    customer_code = CustomerCodeField(source="customer")
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    amount = amount_field()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "customer_code",
+            "customer_name",
+            "item",
+            "amount",
+            "physician_name",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "created_at", "updated_at"]
+
+
+class OrderUpdateSerializer(serializers.Serializer):
+    """What PATCH may change: the status, and the fields of a placed order."""
+
+    item = serializers.CharField(max_length=200, required=False)
+    amount = amount_field(required=False)
+    physician_name = serializers.CharField(max_length=200, required=False)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "customer_code" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "customer_code": [
+                        "The customer of an order cannot be changed; "
+                        "cancel it and place a new order."
+                    ]
+                }
+            )
+        return attrs
+
+
+class OrderFilter(django_filters.FilterSet):
+    customer_code = django_filters.CharFilter(method="filter_customer_code")
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Order
+        fields = ["customer_code", "status", "created_after", "created_before"]
+
+    def filter_customer_code(
+        self, queryset: QuerySet[Order], name: str, value: str
+    ) -> QuerySet[Order]:
+        return queryset.filter(customer__in=customers_with_code(value))
+
+
+class OrderListCreateView(generics.ListCreateAPIView[Order]):
+    """List orders, newest first (filter by customer, status, creation time), or place one."""
+
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    search_fields: list[str] = []
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_list()
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Order]) -> None:
+        user = self.request.user
+        serializer.instance = place_order(
+            **serializer.validated_data,
+            created_by=user if isinstance(user, User) else None,
+        )
+
+
+class OrderAddView(OrderListCreateView):
+    """Place an order (the original API's `/add/` address)."""
+
+    http_method_names = ["post", "options"]
+
+
+class OrderDetailView(generics.RetrieveAPIView[Order]):
+    """Read an order, or PATCH it: correct a placed order, fulfil it or cancel it. Orders are
+    medical records and are never deleted."""
+
+    serializer_class = OrderSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_list()
+
+    def get_object(self) -> Order:
+        order = order_get(self.kwargs["pk"])
+        if order is None:
+            raise Http404
+        self.check_object_permissions(self.request, order)
+        return order
+
+    @extend_schema(request=OrderUpdateSerializer, responses=OrderSerializer)
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.get_object()
+        changes = OrderUpdateSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        order = order_update(order=order, **changes.validated_data)
+        return Response(OrderSerializer(order, context=self.get_serializer_context()).data)
