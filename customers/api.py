@@ -53,6 +53,8 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
 class CustomerListCreateView(generics.ListCreateAPIView[Customer]):
     """List customers (search by code, name or email) or create one."""
 
+    # Safe methods need the "customers:read" scope, others "customers:write" (identity app).
+    scope_resource = "customers"
     serializer_class = CustomerSerializer
     search_fields = ["code", "name", "email"]
 
@@ -73,6 +75,8 @@ class CustomerDetailView(generics.RetrieveUpdateDestroyAPIView[Customer]):
     """Read, change or delete a customer by code (any case). A customer with orders cannot be
     deleted: 409."""
 
+    # Safe methods need the "customers:read" scope, others "customers:write" (identity app).
+    scope_resource = "customers"
     serializer_class = CustomerSerializer
     lookup_field = "code"
 

@@ -111,6 +111,8 @@ class OrderFilter(django_filters.FilterSet):
 class OrderListCreateView(generics.ListCreateAPIView[Order]):
     """List orders, newest first (filter by customer, status, creation time), or place one."""
 
+    # Safe methods need the "orders:read" scope, others "orders:write" (identity app).
+    scope_resource = "orders"
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
     search_fields: list[str] = []
@@ -136,6 +138,8 @@ class OrderDetailView(generics.RetrieveAPIView[Order]):
     """Read an order, or PATCH it: correct a placed order, fulfil it or cancel it. Orders are
     medical records and are never deleted."""
 
+    # Safe methods need the "orders:read" scope, others "orders:write" (identity app).
+    scope_resource = "orders"
     serializer_class = OrderSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
