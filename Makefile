@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format typecheck migrations-check check lock clean
+.PHONY: help run test lint lint-deploy format typecheck migrations-check check lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ lint: $(VENV)/.deps-dev ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+lint-deploy: $(VENV)/.deps-dev ## Lint the Dockerfile, compose.yaml, workflows and Kubernetes manifests
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+
 format: $(VENV)/.deps-dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -33,7 +39,7 @@ typecheck: $(VENV)/.deps-dev ## mypy with the Django and DRF plugins
 migrations-check: $(VENV)/.deps-dev ## Fail if a model change has no migration
 	SECRET_KEY=migrations-check $(BIN)/python manage.py makemigrations --check --dry-run
 
-check: lint typecheck migrations-check test ## Everything CI checks, on the current database
+check: lint typecheck migrations-check lint-deploy test ## Everything CI checks, on the current database
 
 lock: ## Re-pin requirements*.txt from pyproject.toml (needs uv: pip install uv)
 	uv pip compile pyproject.toml -q --python-version 3.11 --no-header -o requirements.txt

@@ -4,11 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
-
+# /healthz and /readyz are answered by config.middleware.HealthCheckMiddleware.
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/customers/", include("customers.urls")),
     path("api/orders/", include("orders.urls")),

@@ -19,3 +19,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Serve static files from the apps' folders, as in development, with no collectstatic step.
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The test client speaks plain HTTP; HTTPS behaviour is tested with production settings in a
+# subprocess (tests/test_deploy.py).
+SECURE_SSL_REDIRECT = False

@@ -1,0 +1,30 @@
+"""gunicorn configuration: `gunicorn -c config/gunicorn.py config.wsgi`.
+
+Process settings only (Django's own settings stay in config/settings.py). Threads let one
+worker overlap database round-trips; several workers use several cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak can never take a process down.
+max_requests = 2000
+max_requests_jitter = 200
+# RequestLogMiddleware logs each request (with its id, without query strings); gunicorn's
+# access log would repeat it and print the delivery-report token.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# The proxy in front (Render, an ingress) sets X-Forwarded-*; trust it from these addresses.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# /dev/shm rather than a possibly slow container disk for worker heartbeats.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

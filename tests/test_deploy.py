@@ -1,0 +1,106 @@
+"""Production configuration, exercised the way production runs it: real settings in a
+separate process, gunicorn with the repository's config."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.db import connection
+
+from tests.support.processes import gunicorn, manage, service_env
+
+# The production variables the README documents.
+PRODUCTION = {
+    "ALLOWED_HOSTS": "orders.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://orders.example.com",
+    "USE_X_FORWARDED_PROTO": "on",
+    "SECURE_HSTS_PRELOAD": "on",
+}
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=service_env(**PRODUCTION))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_notices_a_weakened_setting():
+    env = service_env(**PRODUCTION, SECURE_HSTS_SECONDS="0")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout
+
+
+def test_missing_secret_key_stops_start_up_with_a_clear_message():
+    env = service_env(**PRODUCTION)
+    del env["SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("a-secret-from-a-file-that-is-long-enough-and-random-q8w7e6r5t4y3")
+    env = service_env(**PRODUCTION, SECRET_KEY_FILE=str(secret))
+    del env["SECRET_KEY"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unreachable_database_makes_readyz_503_while_healthz_stays_200():
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable",
+    )
+    with gunicorn(env) as base_url:
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
+        assert httpx.get(f"{base_url}/readyz").status_code == 503
+
+
+def test_probes_answer_over_plain_http_whatever_the_host_header():
+    # Orchestrators probe pods by IP over HTTP: no redirect, no DisallowedHost.
+    env = service_env(**PRODUCTION)
+    with gunicorn(env) as base_url:
+        response = httpx.get(f"{base_url}/healthz", headers={"Host": "10.1.2.3:8000"})
+        assert response.status_code == 200
+        api = httpx.get(f"{base_url}/api/orders/", headers={"Host": "orders.example.com"})
+        assert api.status_code == 301
+        assert api.headers["location"].startswith("https://orders.example.com/")
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.mark.django_db
+def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        DATABASE_URL=_database_url(),
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="2",
+    )
+    with gunicorn(env) as base_url, httpx.Client(base_url=base_url) as client:
+        for _ in range(8):
+            assert client.get("/readyz").status_code == 200
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [connection.settings_dict["NAME"]],
+            )
+            (terminated,) = cursor.fetchone()
+        # The server kept its connections open between requests (CONN_MAX_AGE) ...
+        assert terminated >= 1
+
+        # ... and replaces the dead ones by itself.
+        statuses = [client.get("/readyz").status_code for _ in range(8)]
+        assert statuses == [200] * 8
