@@ -6,7 +6,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config import health
 from config.logging import request_id_var
@@ -71,3 +72,43 @@ class RequestLogMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body over MAX_REQUEST_BODY_BYTES, before anything reads it.
+
+    DRF parses JSON from the raw stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, so
+    the limit is enforced here. A body without Content-Length reads as empty under WSGI.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return JsonResponse(
+                {
+                    "detail": "Request body too large: at most "
+                    f"{settings.MAX_REQUEST_BODY_BYTES} bytes."
+                },
+                status=413,
+            )
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A Content-Security-Policy on HTML pages (admin, browsable API, Swagger UI): scripts
+    only from this origin. JSON responses carry no active content and need none."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
