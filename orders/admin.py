@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from orders.models import Order
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
+class OrderAdmin(SimpleHistoryAdmin):  # the "History" button shows the audit trail
     list_display = ["id", "customer", "item", "amount", "physician_name", "status", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["customer__code", "customer__name", "item", "physician_name"]

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from orders.models import Order, OrderStatus
-from orders.selectors import order_get, order_list
+from orders.selectors import HistoryEntry, order_get, order_history, order_list
 from orders.services import order_update, place_order
 
 
@@ -160,3 +160,39 @@ class OrderDetailView(generics.RetrieveAPIView[Order]):
         changes.is_valid(raise_exception=True)
         order = order_update(order=order, **changes.validated_data)
         return Response(OrderSerializer(order, context=self.get_serializer_context()).data)
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
+    changed_by = serializers.SerializerMethodField()
+    changes = FieldChangeSerializer(many=True)
+
+    def get_changed_by(self, entry: HistoryEntry) -> str | None:
+        return entry.by.get_username() if entry.by is not None else None
+
+
+class OrderHistoryView(generics.GenericAPIView[Order]):
+    """The order's audit trail, oldest first: every change, who made it and when."""
+
+    scope_resource = "orders"
+    serializer_class = HistoryEntrySerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_list()
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        order = order_get(pk)
+        if order is None:
+            raise Http404
+        self.check_object_permissions(request, order)
+        entries = order_history(order=order)
+        return Response(HistoryEntrySerializer(entries, many=True).data)

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from orders.models import Order
@@ -13,3 +19,56 @@ def order_list() -> QuerySet[Order]:
 
 def order_get(pk: int) -> Order | None:
     return order_list().filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str
+    by: User | None
+    changes: list[FieldChange]
+
+
+_ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
+# What the audit trail reports; bookkeeping columns are left out.
+_AUDITED_FIELDS = ("customer_id", "item", "amount", "physician_name", "status")
+
+
+def _plain(value: Any) -> Any:
+    # Money stays exact: "50.00", as the API writes amounts, never a float.
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
+def order_history(*, order: Order) -> list[HistoryEntry]:
+    """The order's audit trail, oldest first: who did what, when, and which fields changed
+    (on creation, every field's first value)."""
+    records = list(
+        order.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        if previous is None:
+            changes = [FieldChange(f, None, _plain(getattr(record, f))) for f in _AUDITED_FIELDS]
+        else:
+            changes = [
+                FieldChange(change.field, _plain(change.old), _plain(change.new))
+                for change in record.diff_against(previous).changes
+            ]
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                action=_ACTIONS[record.history_type],
+                by=record.history_user,
+                changes=changes,
+            )
+        )
+        previous = record
+    return entries

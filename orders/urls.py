@@ -10,4 +10,5 @@ urlpatterns = [
     path("", api.OrderListCreateView.as_view(), name="list"),
     path("add/", api.OrderAddView.as_view(), name="add"),
     path("<int:pk>/", api.OrderDetailView.as_view(), name="detail"),
+    path("<int:pk>/history/", api.OrderHistoryView.as_view(), name="history"),
 ]
