@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "simple_history",
     "customers",
     "orders",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,11 @@ REST_FRAMEWORK = {
 
 # Generous: a clinic's busiest integration stays far below; a runaway script does not.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
+
+# How long a client's Idempotency-Key is remembered, and after how long a request that took
+# one and never answered (its process died) is presumed dead.
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_LOCK_SECONDS = 60
 
 SPECTACULAR_SETTINGS = {
     # Swagger UI's files are served from this service, not a CDN.

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
 from customers.models import Customer
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 from customers.selectors import customer_code_taken, customer_get_by_code, customer_list
 from customers.services import customer_create, customer_delete, customer_update
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 
 
 class PhoneNumberField(serializers.CharField):
@@ -50,11 +52,13 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
         return value
 
 
-class CustomerListCreateView(generics.ListCreateAPIView[Customer]):
+@extend_schema_view(post=extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER]))
+class CustomerListCreateView(IdempotentCreateMixin, generics.ListCreateAPIView[Customer]):
     """List customers (search by code, name or email) or create one."""
 
     # Safe methods need the "customers:read" scope, others "customers:write" (identity app).
     scope_resource = "customers"
+    idempotency_operation = "customers.create"
     serializer_class = CustomerSerializer
     search_fields = ["code", "name", "email"]
 

@@ -10,13 +10,14 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 from orders.models import Order, OrderStatus
 from orders.selectors import HistoryEntry, order_get, order_history, order_list
 from orders.services import order_update, place_order
@@ -108,11 +109,13 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(customer__in=customers_with_code(value))
 
 
-class OrderListCreateView(generics.ListCreateAPIView[Order]):
+@extend_schema_view(post=extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER]))
+class OrderListCreateView(IdempotentCreateMixin, generics.ListCreateAPIView[Order]):
     """List orders, newest first (filter by customer, status, creation time), or place one."""
 
     # Safe methods need the "orders:read" scope, others "orders:write" (identity app).
     scope_resource = "orders"
+    idempotency_operation = "orders.create"
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
     search_fields: list[str] = []
