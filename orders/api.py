@@ -15,6 +15,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.pagination import NewestFirstCursorPagination
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
@@ -111,12 +112,14 @@ class OrderFilter(django_filters.FilterSet):
 
 @extend_schema_view(post=extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER]))
 class OrderListCreateView(IdempotentCreateMixin, generics.ListCreateAPIView[Order]):
-    """List orders, newest first (filter by customer, status, creation time), or place one."""
+    """List orders, newest first, a cursor page at a time (filter by customer, status,
+    creation time), or place one."""
 
     # Safe methods need the "orders:read" scope, others "orders:write" (identity app).
     scope_resource = "orders"
     idempotency_operation = "orders.create"
     serializer_class = OrderSerializer
+    pagination_class = NewestFirstCursorPagination
     filterset_class = OrderFilter
     search_fields: list[str] = []
 
