@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -51,34 +52,45 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
 
 
 @contextmanager
-def gunicorn(env: Mapping[str, str]) -> Iterator[str]:
-    """Run gunicorn with the repository's config; yield its base URL."""
+def gunicorn(env: Mapping[str, str], *, log: Path | None = None) -> Iterator[str]:
+    """Run gunicorn with the repository's config; yield its base URL.
+
+    Its output goes to a file (`log`, or a temporary one): a pipe nobody reads would fill up
+    and stall the server.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-        cwd=BASE_DIR,
-        env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = log or Path(tmp) / "gunicorn.log"
+        with log_path.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+                cwd=BASE_DIR,
+                env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
             try:
-                httpx.get(f"{base_url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read() if process.stdout else ""
-                    raise RuntimeError(f"gunicorn did not start:\n{output}") from None
-                time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
+                yield _wait_until_serving(process, f"http://127.0.0.1:{port}", log_path)
+            finally:
+                stop(process)
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: Path) -> str:
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            httpx.get(f"{base_url}/healthz", timeout=1)
+            return base_url
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from bench import views
+from config.urls import urlpatterns as api_urlpatterns
+
+urlpatterns = [
+    path("bench/constant", views.constant),
+    path("bench/insert", views.insert),
+    *api_urlpatterns,
+]
