@@ -42,3 +42,25 @@ def test_admin_lists_and_searches_customers_and_orders(admin_client):
         admin_client.get("/admin/orders/order/?status__exact=placed&q=CUST007").status_code == 200
     )
     assert b"CUST007" in admin_client.get("/admin/orders/order/?q=CUST007").content
+
+
+@pytest.mark.parametrize("path", ["/api/orders/", "/api/customers/"])
+@pytest.mark.parametrize("page_size", ["0", "-5", "true", "1.5", ""])
+def test_a_page_size_that_is_not_a_positive_number_is_400(api_client, path, page_size):
+    response = api_client.get(path, {"page_size": page_size})
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
+def test_schema_documents_error_responses(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "paths"
+    ]
+    assert {"400", "401", "403", "409", "413", "415", "422", "429"} <= set(
+        paths["/api/orders/"]["post"]["responses"]
+    )
+    assert "409" in paths["/api/customers/{code}/"]["delete"]["responses"]
+    assert "409" in paths["/api/orders/{id}/"]["patch"]["responses"]
+    assert "404" in paths["/api/orders/{id}/history/"]["get"]["responses"]
+    create = paths["/api/orders/"]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
