@@ -14,6 +14,7 @@ help: ## List the commands
 
 run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST):$(PORT)
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py ensure_dev_client --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.deps-dev ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
@@ -31,7 +32,7 @@ typecheck: $(VENV)/.deps-dev ## mypy with the Django and DRF plugins
 	$(BIN)/mypy .
 
 migrations-check: $(VENV)/.deps-dev ## Fail if a model change has no migration
-	SECRET_KEY=migrations-check $(BIN)/python manage.py makemigrations --check --dry-run
+	SECRET_KEY=migrations-check OIDC_ISSUER=https://migrations-check.invalid $(BIN)/python manage.py makemigrations --check --dry-run
 
 check: lint typecheck migrations-check test ## Everything CI checks, on the current database
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "oauth2_provider",
+    "identity",
     "customers",
     "orders",
 ]
@@ -121,10 +123,14 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "identity.authentication.BearerTokenAuthentication",
+        "identity.authentication.SessionGrantAuthentication",
     ],
-    # Nothing under /api/ is ever public by accident.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Nothing under /api/ is ever public by accident, and every caller needs the view's scope.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "identity.permissions.HasResourceScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -143,6 +149,61 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Identity ---
+# Who may call the API (identity app; README "Identity and security"). With OIDC_ISSUER set,
+# bearer tokens are JWTs from that OpenID Provider and browsers log in there; without it the
+# service is its own provider (django-oauth-toolkit under /o/).
+OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="").rstrip("/")
+# The `aud` an access token must carry to be accepted here (Auth0: the API identifier).
+OIDC_AUDIENCE: str = env.str("OIDC_AUDIENCE", default="patient-orders")
+# Clock skew allowed on exp/nbf/iat; never more than 60 s, whatever is configured.
+OIDC_LEEWAY_SECONDS: int = min(env.int("OIDC_LEEWAY_SECONDS", default=30), 60)
+# The provider's keys are kept this long, and fetched again for an unknown key id at most
+# once per cooldown.
+OIDC_JWKS_LIFESPAN_SECONDS: float = env.float("OIDC_JWKS_LIFESPAN_SECONDS", default=600.0)
+OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: float = env.float(
+    "OIDC_JWKS_REFETCH_COOLDOWN_SECONDS", default=30.0
+)
+OIDC_HTTP_TIMEOUT_SECONDS: float = env.float("OIDC_HTTP_TIMEOUT_SECONDS", default=3.0)
+# Browser login (authorization code + PKCE) at the external provider.
+OIDC_RP_CLIENT_ID: str = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET: str = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES: str = env.str(
+    "OIDC_RP_SCOPES",
+    default="openid email customers:read customers:write orders:read orders:write",
+)
+
+# The built-in provider signs ID tokens with this RSA key (PEM). Development generates one
+# into var/ (git-ignored); production must set OIDC_RSA_PRIVATE_KEY or ..._FILE.
+OIDC_RSA_PRIVATE_KEY: str = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
+if not OIDC_ISSUER and not OIDC_RSA_PRIVATE_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "The built-in OpenID Provider needs OIDC_RSA_PRIVATE_KEY (or _FILE), or set "
+            "OIDC_ISSUER to use an external provider."
+        )
+    from identity.signing_key import development_private_key
+
+    OIDC_RSA_PRIVATE_KEY = development_private_key(BASE_DIR / "var" / "oidc-dev-key.pem")
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "PKCE_REQUIRED": True,
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "customers:read": "Read patients",
+        "customers:write": "Create, change and delete patients",
+        "orders:read": "Read orders",
+        "orders:write": "Place and change orders",
+    },
+    "DEFAULT_SCOPES": ["customers:read", "orders:read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
+}
+# The built-in provider asks for a password at /o/login/ before it issues a code.
+LOGIN_URL = "identity-provider-login"
+# --- end Identity ---
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

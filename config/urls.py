@@ -1,18 +1,51 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider import urls as oauth2_urls
 
 from config import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Staff log in to the admin through the same OpenID Connect login as everyone else.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="identity:login", query_string=True),
+        name="admin-login",
+    ),
     path("admin/", admin.site.urls),
+    path("auth/", include("identity.urls")),
     path("api/customers/", include("customers.urls")),
     path("api/orders/", include("orders.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api-auth/", include("rest_framework.urls")),
+    # The browsable API's "Log in" and "Log out" lead to the OpenID Connect login.
+    path("api-auth/", include("identity.drf_urls")),
 ]
+
+if not settings.OIDC_ISSUER:
+    # The built-in OpenID Provider; its users prove who they are with a password here.
+    urlpatterns += [
+        path(
+            "o/login/",
+            LoginView.as_view(template_name="identity/provider_login.html"),
+            name="identity-provider-login",
+        ),
+        # Only the protocol endpoints: not DOT's application-management pages or dynamic
+        # client registration, which would let any logged-in user register clients.
+        path(
+            "o/",
+            include(
+                (
+                    oauth2_urls.base_urlpatterns + oauth2_urls.oidc_urlpatterns,
+                    "oauth2_provider",
+                ),
+            ),
+        ),
+    ]

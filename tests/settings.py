@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+from identity.signing_key import new_private_key_pem
+
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+# The built-in OpenID Provider's signing key: a fresh one per test run, never on disk.
+os.environ.setdefault("OIDC_RSA_PRIVATE_KEY", new_private_key_pem())
 
 from config.settings import *  # noqa: F403
 from config.settings import BASE_DIR, DATABASES
