@@ -80,18 +80,6 @@ function build(issuer) {
         },
       },
     },
-    // The browser's consent covers the API scopes without a second prompt.
-    loadExistingGrant: async (ctx) => {
-      if (!ctx.oidc.session?.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({
-        clientId: ctx.oidc.client.clientId,
-        accountId: ctx.oidc.session.accountId,
-      });
-      grant.addOIDCScope("openid email");
-      grant.addResourceScope(audience, apiScopes);
-      await grant.save();
-      return grant;
-    },
     pkce: { required: () => true },
     cookies: { keys: ["test-only-cookie-key"] },
   });
