@@ -201,8 +201,9 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["customers:read", "orders:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
 }
-# The built-in provider asks for a password at /o/login/ before it issues a code.
-LOGIN_URL = "identity-provider-login"
+# Where a page that needs a login sends the browser: the external provider's code flow, or
+# the built-in provider's password page at /o/login/ (its authorize endpoint needs a user).
+LOGIN_URL = "identity:login" if OIDC_ISSUER else "identity-provider-login"
 # --- end Identity ---
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
