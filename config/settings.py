@@ -154,7 +154,8 @@ SPECTACULAR_SETTINGS = {
 # Who may call the API (identity app; README "Identity and security"). With OIDC_ISSUER set,
 # bearer tokens are JWTs from that OpenID Provider and browsers log in there; without it the
 # service is its own provider (django-oauth-toolkit under /o/).
-OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="").rstrip("/")
+# Compared with each token's `iss` character for character (Auth0's ends in "/", Keycloak's not).
+OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="")
 # The `aud` an access token must carry to be accepted here (Auth0: the API identifier).
 OIDC_AUDIENCE: str = env.str("OIDC_AUDIENCE", default="patient-orders")
 # Clock skew allowed on exp/nbf/iat; never more than 60 s, whatever is configured.

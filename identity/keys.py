@@ -38,7 +38,7 @@ class ProviderKeys:
         timeout: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.issuer = issuer.rstrip("/")
+        self.issuer = issuer
         self.lifespan = lifespan
         self.cooldown = cooldown
         self.timeout = timeout
@@ -84,12 +84,14 @@ class ProviderKeys:
     def _metadata_locked(self) -> dict[str, Any]:
         if self._metadata is None:
             try:
-                metadata = self._get_json(f"{self.issuer}/.well-known/openid-configuration")
+                metadata = self._get_json(
+                    f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+                )
             except (httpx.HTTPError, ValueError) as exc:
                 logger.warning("oidc_discovery_failed error=%s", type(exc).__name__)
                 raise ProviderUnavailable from exc
-            # OpenID Connect Discovery 4.3: the document must name the issuer we asked.
-            if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
+            # OpenID Connect Discovery 4.3: the document must name exactly the issuer we asked.
+            if metadata.get("issuer") != self.issuer:
                 logger.warning("oidc_discovery_issuer_mismatch")
                 raise ProviderUnavailable
             self._metadata = metadata
