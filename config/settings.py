@@ -204,7 +204,7 @@ OAUTH2_PROVIDER = {
 }
 # Where a page that needs a login sends the browser: the external provider's code flow, or
 # the built-in provider's password page at /o/login/ (its authorize endpoint needs a user).
-LOGIN_URL = "identity:login" if OIDC_ISSUER else "identity-provider-login"
+LOGIN_URL = "identity:login" if OIDC_ISSUER else "oauth2_provider:login"
 # --- end Identity ---
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
@@ -9,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import urls as oauth2_urls
 
 from config import health
+from identity.views import built_in_provider_only
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -29,23 +29,27 @@ urlpatterns = [
     path("api-auth/", include("identity.drf_urls")),
 ]
 
-if not settings.OIDC_ISSUER:
-    # The built-in OpenID Provider; its users prove who they are with a password here.
-    urlpatterns += [
-        path(
-            "o/login/",
-            LoginView.as_view(template_name="identity/provider_login.html"),
-            name="identity-provider-login",
-        ),
-        # Only the protocol endpoints: not DOT's application-management pages or dynamic
-        # client registration, which would let any logged-in user register clients.
-        path(
-            "o/",
-            include(
-                (
-                    oauth2_urls.base_urlpatterns + oauth2_urls.oidc_urlpatterns,
-                    "oauth2_provider",
+# The built-in OpenID Provider (only while OIDC_ISSUER is empty). Its users prove who they
+# are with a password at /o/login/. Only the protocol endpoints: not DOT's application-management
+# pages or dynamic client registration, which would let any logged-in user register clients.
+urlpatterns += [
+    path(
+        "o/",
+        include(
+            (
+                built_in_provider_only(
+                    [
+                        path(
+                            "login/",
+                            LoginView.as_view(template_name="identity/provider_login.html"),
+                            name="login",
+                        ),
+                        *oauth2_urls.base_urlpatterns,
+                        *oauth2_urls.oidc_urlpatterns,
+                    ]
                 ),
-            ),
+                "oauth2_provider",
+            )
         ),
-    ]
+    ),
+]

@@ -50,6 +50,14 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def _active(user: AbstractBaseUser) -> AbstractBaseUser:
+    """Deactivating a user in the admin locks out that subject, whatever its tokens say."""
+    if not user.is_active:
+        logger.info("bearer_token_rejected reason=inactive_user user_id=%s", user.pk)
+        raise InvalidBearerToken
+    return user
+
+
 class BearerTokenAuthentication(BaseAuthentication):
     www_authenticate_realm = "api"
 
@@ -74,7 +82,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         except ProviderUnavailable as exc:
             raise ProviderUnreachable from exc
         issuer, subject = settings.OIDC_ISSUER, claims["sub"]
-        user = user_for_subject(issuer=issuer, subject=subject)
+        user = _active(user_for_subject(issuer=issuer, subject=subject))
         return user, AccessGrant(issuer, subject, scopes_from_claims(claims))
 
     def _authenticate_built_in(self, request: Request) -> tuple[AbstractBaseUser, AccessGrant]:
@@ -85,11 +93,11 @@ class BearerTokenAuthentication(BaseAuthentication):
         access_token = oauth_request.access_token
         scopes = frozenset(access_token.scope.split()) & API_SCOPES
         if access_token.user is not None:
-            user = access_token.user
+            user = _active(access_token.user)
             return user, AccessGrant(BUILT_IN_ISSUER, str(user.pk), scopes)
         # Client credentials: the caller is the application itself.
         subject = access_token.application.client_id
-        user = user_for_subject(issuer=BUILT_IN_ISSUER, subject=subject)
+        user = _active(user_for_subject(issuer=BUILT_IN_ISSUER, subject=subject))
         return user, AccessGrant(BUILT_IN_ISSUER, subject, scopes)
 
     def authenticate_header(self, request: Request) -> str:

@@ -139,6 +139,8 @@ def _finish_external(
         )
     except InvalidToken as exc:
         raise LoginFailed(f"id token rejected: {exc}") from exc
+    except ProviderUnavailable as exc:
+        raise LoginFailed("provider keys unavailable") from exc
     subject = id_claims["sub"]
     user = user_for_subject(
         issuer=settings.OIDC_ISSUER, subject=subject, email=str(id_claims.get("email", ""))

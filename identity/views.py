@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
+from django.urls import URLPattern, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,3 +96,23 @@ def logout(request: HttpRequest) -> HttpResponse:
     """End the session here: its data, and with it the scopes granted at login, are gone."""
     django_logout(request)
     return HttpResponseRedirect(_safe_next(request, request.POST.get("next")))
+
+
+def built_in_provider_only(patterns: list[Any]) -> list[URLPattern]:
+    """The built-in provider's URL patterns, answering 404 while `OIDC_ISSUER` names an
+    external provider: checked per request, so switching needs no change to the URLconf (and
+    its password login cannot become a way around the external provider)."""
+
+    def gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if settings.OIDC_ISSUER:
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return gated
+
+    return [
+        URLPattern(pattern.pattern, gate(pattern.callback), pattern.default_args, pattern.name)
+        for pattern in patterns
+    ]

@@ -143,6 +143,16 @@ def test_plain_jwt_type_is_accepted(anonymous_client, external_provider, provide
     assert get_customers(anonymous_client, token).status_code == 200
 
 
+def test_token_of_a_deactivated_user_is_rejected(anonymous_client, external_provider):
+    token = external_provider.client_credentials_token()
+    assert get_customers(anonymous_client, token).status_code == 200
+    user = Identity.objects.get(issuer=external_provider.issuer, subject="api-full").user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    assert_invalid_token(get_customers(anonymous_client, token))
+
+
 # --- Rejections: each with 401 invalid_token -------------------------------------------------
 
 

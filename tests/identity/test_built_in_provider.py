@@ -161,3 +161,11 @@ def test_logout_ends_the_session(client):
 
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_built_in_provider_is_closed_while_an_external_issuer_is_set(client, settings):
+    settings.OIDC_ISSUER = "https://idp.example"
+
+    assert client.get("/o/login/").status_code == 404
+    assert client.post("/o/token/", {"grant_type": "client_credentials"}).status_code == 404
+    assert client.get("/o/.well-known/openid-configuration").status_code == 404
