@@ -4,6 +4,8 @@ separate node process on 127.0.0.1, and makes the keys it signs with."""
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
 import subprocess
 import time
@@ -75,7 +77,7 @@ class OidcProvider:
             stdout=subprocess.PIPE,
             text=True,
             env={
-                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
                 "OIDC_TEST_KEYS_FILE": str(self.keys_file),
                 "OIDC_TEST_AUDIENCE": AUDIENCE,
                 "OIDC_TEST_REDIRECT_URIS": " ".join(self.redirect_uris),
@@ -83,8 +85,11 @@ class OidcProvider:
             },
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        # Bounded: a provider that hangs must fail the test, not the whole run.
+        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        line = self.process.stdout.readline() if ready else ""
         if not line:
+            self.stop()
             raise RuntimeError("the test OpenID Provider did not start")
         self.issuer = json.loads(line)["issuer"]
 
