@@ -82,15 +82,18 @@ def authorization_url(*, pending: PendingLogin, redirect_uri: str, built_in_endp
     if not settings.OIDC_ISSUER:
         params |= {"client_id": BUILT_IN_BROWSER_CLIENT_ID, "scope": " ".join(sorted(API_SCOPES))}
         return f"{built_in_endpoint}?{urlencode(params)}"
+    if not settings.OIDC_RP_CLIENT_ID:
+        raise LoginFailed("OIDC_RP_CLIENT_ID is not set")
     params |= {
         "client_id": settings.OIDC_RP_CLIENT_ID,
         "scope": settings.OIDC_RP_SCOPES,
         "nonce": pending.nonce,
-        # Auth0 issues a JWT for our API only when asked for its audience; RFC 8707 providers
-        # (oidc-provider, and Keycloak ignores it) read `resource`.
+        # Auth0 issues a JWT for our API only when asked for its audience.
         "audience": settings.OIDC_AUDIENCE,
-        "resource": settings.OIDC_AUDIENCE,
     }
+    if "://" in settings.OIDC_AUDIENCE:
+        # RFC 8707 providers (oidc-provider, ...) read `resource`, which must be an absolute URI.
+        params["resource"] = settings.OIDC_AUDIENCE
     try:
         endpoint = provider_keys().metadata()["authorization_endpoint"]
     except (ProviderUnavailable, KeyError) as exc:

@@ -57,7 +57,7 @@ def login(request: HttpRequest) -> HttpResponse:
         )
     except LoginFailed as exc:
         logger.warning("login_failed step=start reason=%s", exc)
-        return HttpResponse("The identity provider cannot be reached.", status=503)
+        return HttpResponse("Login is unavailable right now; try again shortly.", status=503)
     request.session[PENDING_LOGIN_KEY] = pending.as_dict()
     return HttpResponseRedirect(url)
 
