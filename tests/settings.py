@@ -7,7 +7,9 @@ import os
 from identity.signing_key import new_private_key_pem
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
-# The built-in OpenID Provider's signing key: a fresh one per test run, never on disk.
+# Tests start from the built-in OpenID Provider whatever a developer's .env says (the external
+# provider's tests switch with the `settings` fixture), with a fresh signing key never on disk.
+os.environ["OIDC_ISSUER"] = ""
 os.environ.setdefault("OIDC_RSA_PRIVATE_KEY", new_private_key_pem())
 
 from config.settings import *  # noqa: F403
