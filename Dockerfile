@@ -19,8 +19,9 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=app:app . .
-# collectstatic needs settings to load, not a real secret.
-RUN SECRET_KEY=collectstatic-only-not-a-secret ENV_FILE=/dev/null \
+# collectstatic needs settings to load, not real secrets.
+RUN SECRET_KEY=collectstatic-only-not-a-secret OIDC_ISSUER=https://collectstatic.invalid \
+    ENV_FILE=/dev/null \
     python manage.py collectstatic --no-input
 USER 10001:10001
 EXPOSE 8000

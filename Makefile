@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
+# The test OpenID Provider (npm oidc-provider), installed from its lock file.
+OIDC_TEST_PROVIDER := tests/support/oidc/node_modules/.package-lock.json
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
@@ -14,9 +16,10 @@ help: ## List the commands
 
 run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST):$(PORT)
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py ensure_dev_client --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.deps-dev ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
+test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(VENV)/.deps-dev ## ruff: lint and formatting
@@ -37,7 +40,7 @@ typecheck: $(VENV)/.deps-dev ## mypy with the Django and DRF plugins
 	$(BIN)/mypy .
 
 migrations-check: $(VENV)/.deps-dev ## Fail if a model change has no migration
-	SECRET_KEY=migrations-check $(BIN)/python manage.py makemigrations --check --dry-run
+	SECRET_KEY=migrations-check OIDC_ISSUER=https://migrations-check.invalid $(BIN)/python manage.py makemigrations --check --dry-run
 
 check: lint typecheck migrations-check lint-deploy test ## Everything CI checks, on the current database
 
@@ -58,6 +61,9 @@ $(VENV)/.deps: requirements.txt | $(VENV)/bin/python
 $(VENV)/.deps-dev: requirements-dev.txt | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.deps
+
+$(OIDC_TEST_PROVIDER): tests/support/oidc/package-lock.json
+	npm ci --prefix tests/support/oidc --no-audit --no-fund
 
 # A development .env on first run: DEBUG on and a random secret key, never committed.
 .env:

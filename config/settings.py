@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "simple_history",
+    "oauth2_provider",
+    "identity",
     "customers",
     "orders",
     "idempotency",
@@ -175,10 +177,14 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "identity.authentication.BearerTokenAuthentication",
+        "identity.authentication.SessionGrantAuthentication",
     ],
-    # Nothing under /api/ is ever public by accident.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Nothing under /api/ is ever public by accident, and every caller needs the view's scope.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "identity.permissions.HasResourceScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -220,6 +226,75 @@ SPECTACULAR_SETTINGS = {
         "config.schema.document_error_responses",
     ],
 }
+
+# --- Identity ---
+# Who may call the API (identity app; README "Identity and security"). With OIDC_ISSUER set,
+# bearer tokens are JWTs from that OpenID Provider and browsers log in there; without it the
+# service is its own provider (django-oauth-toolkit under /o/).
+# Compared with each token's `iss` character for character (Auth0's ends in "/", Keycloak's not).
+OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="")
+# The `aud` an access token must carry to be accepted here (Auth0: the API identifier).
+OIDC_AUDIENCE: str = env.str("OIDC_AUDIENCE", default="patient-orders")
+# Clock skew allowed on exp/nbf/iat; never more than 60 s, whatever is configured.
+OIDC_LEEWAY_SECONDS: int = min(env.int("OIDC_LEEWAY_SECONDS", default=30), 60)
+# The provider's keys are kept this long, and fetched again for an unknown key id at most
+# once per cooldown.
+OIDC_JWKS_LIFESPAN_SECONDS: float = env.float("OIDC_JWKS_LIFESPAN_SECONDS", default=600.0)
+OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: float = env.float(
+    "OIDC_JWKS_REFETCH_COOLDOWN_SECONDS", default=30.0
+)
+OIDC_HTTP_TIMEOUT_SECONDS: float = env.float("OIDC_HTTP_TIMEOUT_SECONDS", default=3.0)
+# Browser login (authorization code + PKCE) at the external provider.
+OIDC_RP_CLIENT_ID: str = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET: str = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES: str = env.str(
+    "OIDC_RP_SCOPES",
+    default="openid email customers:read customers:write orders:read orders:write",
+)
+
+# The built-in provider signs ID tokens with this RSA key (PEM). Development generates one
+# into var/ (git-ignored); production must set OIDC_RSA_PRIVATE_KEY or ..._FILE.
+OIDC_RSA_PRIVATE_KEY: str = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
+if not OIDC_ISSUER and not OIDC_RSA_PRIVATE_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "The built-in OpenID Provider needs OIDC_RSA_PRIVATE_KEY (or _FILE), or set "
+            "OIDC_ISSUER to use an external provider."
+        )
+    from identity.signing_key import development_private_key
+
+    OIDC_RSA_PRIVATE_KEY = development_private_key(BASE_DIR / "var" / "oidc-dev-key.pem")
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "PKCE_REQUIRED": True,
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "customers:read": "Read patients",
+        "customers:write": "Create, change and delete patients",
+        "orders:read": "Read orders",
+        "orders:write": "Place and change orders",
+    },
+    "DEFAULT_SCOPES": ["customers:read", "orders:read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
+    # The OAuth 2.0 Security BCP (RFC 9700), which django-oauth-toolkit 4.0 will enforce: no
+    # implicit or password grants, S256 PKCE only, tokens never in query strings, `iss` in
+    # authorization responses, tokens stored hashed, refresh-token replay detection.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Plain-http callbacks only for a development server on this machine.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+}
+# Where a page that needs a login sends the browser: the external provider's code flow, or
+# the built-in provider's password page at /o/login/ (its authorize endpoint needs a user).
+LOGIN_URL = "identity:login" if OIDC_ISSUER else "oauth2_provider:login"
+# --- end Identity ---
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # json: one JSON object per line, for log collectors; console: readable key=value lines.

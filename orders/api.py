@@ -19,6 +19,7 @@ from config.pagination import NewestFirstCursorPagination
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
+from identity.selectors import principal_of
 from orders.models import Order, OrderStatus
 from orders.selectors import HistoryEntry, order_get, order_history, order_list
 from orders.services import order_update, place_order
@@ -180,8 +181,15 @@ class HistoryEntrySerializer(serializers.Serializer):
     changed_by = serializers.SerializerMethodField()
     changes = FieldChangeSerializer(many=True)
 
-    def get_changed_by(self, entry: HistoryEntry) -> str | None:
-        return entry.by.get_username() if entry.by is not None else None
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"issuer": {"type": "string"}, "subject": {"type": "string"}},
+        }
+    )
+    def get_changed_by(self, entry: HistoryEntry) -> dict[str, str] | None:
+        return principal_of(entry.by) if entry.by is not None else None
 
 
 class OrderHistoryView(generics.GenericAPIView[Order]):

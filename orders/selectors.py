@@ -49,9 +49,8 @@ def _plain(value: Any) -> Any:
 def order_history(*, order: Order) -> list[HistoryEntry]:
     """The order's audit trail, oldest first: who did what, when, and which fields changed
     (on creation, every field's first value)."""
-    records = list(
-        order.history.select_related("history_user").order_by("history_date", "history_id")
-    )
+    history = order.history.select_related("history_user__identity")
+    records = list(history.order_by("history_date", "history_id"))
     entries: list[HistoryEntry] = []
     previous = None
     for record in records:

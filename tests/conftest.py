@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from identity.scopes import API_SCOPES, AccessGrant
 from tests.factories import UserFactory
 
 
@@ -12,10 +15,16 @@ def user():
     return UserFactory()
 
 
+def full_access(user) -> Any:
+    """A grant of all four API scopes, as a token with every scope would give. Typed Any: the
+    DRF stubs expect an authtoken `Token` where DRF itself takes any object."""
+    return AccessGrant(issuer="tests", subject=str(user.pk), scopes=API_SCOPES)
+
+
 @pytest.fixture
 def api_client(user) -> APIClient:
     client = APIClient()
-    client.force_authenticate(user=user)
+    client.force_authenticate(user=user, token=full_access(user))
     return client
 
 

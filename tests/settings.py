@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
+from identity.signing_key import new_private_key_pem
+
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+# Tests start from the built-in OpenID Provider whatever a developer's .env says (the external
+# provider's tests switch with the `settings` fixture), with a fresh signing key never on disk.
+os.environ["OIDC_ISSUER"] = ""
+os.environ.setdefault("OIDC_RSA_PRIVATE_KEY", new_private_key_pem())
 
 from config.settings import *  # noqa: F403
 from config.settings import BASE_DIR, DATABASES
@@ -24,6 +30,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# The test client speaks plain HTTP; HTTPS behaviour is tested with production settings in a
-# subprocess (tests/test_deploy.py).
+# The test client and live server speak plain HTTP; HTTPS behaviour is tested with production
+# settings in a subprocess (tests/test_deploy.py).
 SECURE_SSL_REDIRECT = False
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}  # noqa: F405

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.conftest import full_access
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,8 @@ def test_one_clients_throttle_does_not_limit_another(api_client, settings):
     for _ in range(3):
         api_client.get("/api/customers/")
     other = APIClient()
-    other.force_authenticate(user=UserFactory())
+    other_user = UserFactory()
+    other.force_authenticate(user=other_user, token=full_access(other_user))
     assert other.get("/api/customers/").status_code == 200
 
 

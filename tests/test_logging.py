@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
 import pytest
 
 from config.logging import ConsoleFormatter, JsonFormatter, RequestIdFilter, request_id_var
+from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,22 @@ def test_one_line_per_request_with_its_fields(api_client, caplog, user):
     assert line.user_id == user.pk
     # Query strings carry secrets (the delivery-report token), so they are never logged.
     assert "secret-query" not in JsonFormatter().format(line)
+
+
+def test_a_token_callers_subject_is_logged_never_their_token(anonymous_client, caplog):
+    secret = ensure_dev_clients(callback_url="http://testserver/auth/callback/").api_client_secret
+    token = anonymous_client.post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "scope": "customers:read"},
+        format="multipart",
+        HTTP_AUTHORIZATION="Basic "
+        + base64.b64encode(f"{DEV_API_CLIENT_ID}:{secret}".encode()).decode(),
+    ).json()["access_token"]
+    caplog.set_level(logging.INFO)
+    anonymous_client.get("/api/customers/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    (line,) = [r for r in _request_lines(caplog) if r.path == "/api/customers/"]
+    assert line.sub == DEV_API_CLIENT_ID
+    assert token not in JsonFormatter().format(line)
 
 
 def test_json_lines_carry_event_fields_and_request_id():

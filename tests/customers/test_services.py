@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer
 from customers.services import CustomerCodeTaken, customer_create, customer_update
+from tests.conftest import full_access
 from tests.factories import CustomerFactory, UserFactory
 
 
@@ -40,7 +41,7 @@ def test_concurrent_creates_of_one_code_give_one_201_and_no_500():
 
     def create() -> None:
         client = APIClient()
-        client.force_authenticate(user=user)
+        client.force_authenticate(user=user, token=full_access(user))
         barrier.wait()
         try:
             response = client.post(

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from idempotency.models import IdempotencyKey
 from idempotency.services import claim_key, fingerprint
 from orders.models import Order
+from tests.conftest import full_access
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,8 @@ def test_the_same_key_with_another_body_is_422(api_client):
 
 def test_keys_belong_to_one_client(api_client):
     other = APIClient()
-    other.force_authenticate(user=UserFactory())
+    other_user = UserFactory()
+    other.force_authenticate(user=other_user, token=full_access(other_user))
     post(api_client)
     assert post(other).status_code == 201
     assert Order.objects.count() == 2
@@ -123,7 +125,7 @@ def test_concurrent_retries_create_exactly_one_order():
 
     def attempt() -> None:
         client = APIClient()
-        client.force_authenticate(user=user)
+        client.force_authenticate(user=user, token=full_access(user))
         barrier.wait()
         try:
             response = post(client)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from customers.models import Customer
+from identity.models import Identity
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,8 @@ def test_every_change_to_an_order_is_in_its_history(api_client, user):
         "updated",
         "updated",
     ]
-    assert {e["changed_by"] for e in (created, corrected, cancelled)} == {user.username}
+    who = {"issuer": "built-in", "subject": str(user.pk)}
+    assert [e["changed_by"] for e in (created, corrected, cancelled)] == [who, who, who]
     assert {"field": "item", "old": None, "new": "Aspirin"} in created["changes"]
     assert {"field": "amount", "old": None, "new": "10.00"} in created["changes"]
     assert sorted(corrected["changes"], key=lambda c: c["field"]) == [
@@ -65,3 +67,18 @@ def test_admin_shows_an_orders_history(admin_client):
     order = OrderFactory()
     response = admin_client.get(f"/admin/orders/order/{order.pk}/history/")
     assert response.status_code == 200
+
+
+def test_history_names_a_token_caller_by_issuer_and_subject(api_client, user):
+    Identity.objects.create(user=user, issuer="https://idp.example.com/", subject="auth0|42")
+    order_id = api_client.post(
+        "/api/orders/",
+        {"customer_code": "C3", "item": "Aspirin", "amount": "10", "physician_name": "Dr A"},
+    ).json()["id"]
+    (created,) = api_client.get(f"/api/orders/{order_id}/history/").json()
+    assert created["changed_by"] == {"issuer": "https://idp.example.com/", "subject": "auth0|42"}
+
+
+@pytest.fixture(autouse=True)
+def _customer_c3():
+    CustomerFactory(code="C3")

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from identity.signing_key import new_private_key_pem
+
 BASE_DIR = Path(__file__).resolve().parents[2]
+_SIGNING_KEY = new_private_key_pem()
 
 
 def free_port() -> int:
@@ -33,6 +36,9 @@ def service_env(**overrides: str) -> dict[str, str]:
             "ENV_FILE": "/dev/null",
             "DEBUG": "off",
             "SECRET_KEY": "a-test-secret-key-that-is-long-enough-and-random-7f3kq9x2m4",
+            # The built-in OpenID Provider, the default, needs its signing key in production.
+            "OIDC_ISSUER": "",
+            "OIDC_RSA_PRIVATE_KEY": _SIGNING_KEY,
         }
     )
     env.update(overrides)
