@@ -49,12 +49,21 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     return codes
 
 
+def _allow_empty_filters(operation: dict[str, Any]) -> None:
+    """An empty filter (`?status=`, as an HTML filter form sends it) means "no filter"."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "query" and ("format" in schema or "enum" in schema):
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
 def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     reference = {"$ref": "#/components/schemas/Error"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
+            _allow_empty_filters(operation)
             responses = operation.setdefault("responses", {})
             for code in sorted(_codes(path, method, operation)):
                 responses.setdefault(

@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The contract is JSON. Forms are still parsed, for the browsable API's HTML forms.
+    "PARSER_WHITELIST": ["config.parsers.SafeJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_error_responses",

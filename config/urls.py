@@ -52,3 +52,5 @@ urlpatterns += [
         ),
     ),
 ]
+
+handler404 = "config.exceptions.not_found"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
 from customers.models import Customer
@@ -75,6 +75,22 @@ class CustomerAddView(CustomerListCreateView):
     http_method_names = ["post", "options"]
 
 
+CODE_PARAMETER = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    description="The customer's code, in any case.",
+    # A code as customers.models allows it; `add` is the original API's create address.
+    pattern=r"^(?![Aa][Dd][Dd]$)[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[CODE_PARAMETER]),
+    put=extend_schema(parameters=[CODE_PARAMETER]),
+    patch=extend_schema(parameters=[CODE_PARAMETER]),
+    delete=extend_schema(parameters=[CODE_PARAMETER]),
+)
 class CustomerDetailView(generics.RetrieveUpdateDestroyAPIView[Customer]):
     """Read, change or delete a customer by code (any case). A customer with orders cannot be
     deleted: 409."""
