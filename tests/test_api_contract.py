@@ -38,7 +38,9 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def _wsgi_calls(settings, _keep_test_connection) -> None:
+def _wsgi_calls(settings, token, existing_records, _keep_test_connection) -> None:
+    # After `token` and `existing_records`: Django's test client, which they use, reconnects
+    # the handler `_keep_test_connection` suspends when its own request ends.
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]  # localhost: what schemathesis sends
 
 
@@ -85,6 +87,6 @@ def existing_records(db) -> None:
     ],
 )
 @pytest.mark.django_db
-@pytest.mark.usefixtures("existing_records", "_wsgi_calls")
+@pytest.mark.usefixtures("_wsgi_calls")
 def test_every_operation_honours_the_schema(case, token):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
