@@ -28,13 +28,14 @@ _DESCRIPTIONS = {
     "415": "The request body's media type is not supported.",
     "422": "The Idempotency-Key was already used with a different request.",
     "429": "Too many requests from this client; see Retry-After.",
+    "503": "The database is briefly unavailable (a restart, a failover); retry.",
 }
 
 _WRITE = {"post", "put", "patch"}
 
 
 def _codes(path: str, method: str, operation: dict[str, Any]) -> set[str]:
-    codes = {"401", "403", "406", "429"}
+    codes = {"401", "403", "406", "429", "503"}
     parameters = operation.get("parameters", [])
     if "{" in path:
         codes.add("404")
