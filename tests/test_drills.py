@@ -93,7 +93,7 @@ def test_two_hundred_concurrent_order_creates_each_stored_once(service):
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
 
         def place(i: int) -> int:
-            body = {"customer_code": "C1", "item": f"item-{i}", "amount": "1", "physician_name": "X"}
+            body = {"customer_code": "C1", "item": f"item-{i}", "amount": 1, "physician_name": "X"}
             return client.post("/api/orders/", json=body).status_code
 
         with ThreadPoolExecutor(max_workers=50) as pool:
