@@ -1,0 +1,314 @@
+"""`make bench`: the service measured against two ceilings measured in the same run.
+
+One PostgreSQL database, gunicorn with the repository's config (bench.settings adds the two
+baseline views), wrk outside the server process, real bearer tokens from the test OpenID
+Provider. Writes bench/results/latest.json and latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import wrk  # noqa: E402
+from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
+from tests.support.processes import _wait_until_serving, free_port, stop  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "patient_orders_bench"
+DB_URL = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "ENV_FILE": "/dev/null",
+            "DEBUG": "off",
+            "SECRET_KEY": "bench-only-secret-key-long-enough-to-pass-the-deploy-checks-0123",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "off",
+            "DATABASE_URL": DB_URL,
+            # Measure the service, not the rate limiter's refusals.
+            "API_THROTTLE_RATE": "100000000/second",
+            "SMS_BACKEND": "console",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def fresh_database() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def sql(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def seed_orders(total: int) -> None:
+    """Customers and orders straight in SQL (generate_series): a million rows in seconds."""
+    sql(
+        """
+        INSERT INTO customers_customer
+            (code, name, contact_number, email, insurance_number, created_at, updated_at)
+        SELECT 'CUST' || lpad(n::text, 6, '0'), 'Patient ' || n,
+               '+25471' || lpad(n::text, 7, '0'), 'p' || n || '@example.com', '', now(), now()
+        FROM generate_series(1, 1000) AS n
+        ON CONFLICT DO NOTHING
+        """
+    )
+    existing = sql("SELECT count(*) FROM orders_order")[0][0]
+    if existing >= total:
+        return
+    sql(
+        """
+        INSERT INTO orders_order
+            (customer_id, item, amount, physician_name, status, created_at, updated_at)
+        SELECT c.id, 'Paracetamol 500mg', 50.00, 'Dr House', 'placed',
+               now() - make_interval(secs => n), now()
+        FROM generate_series(%s::int, %s::int) AS n
+        JOIN customers_customer c ON c.code = 'CUST' || lpad((1 + n %% 1000)::text, 6, '0')
+        """,
+        (existing + 1, total),
+    )
+    sql("ANALYZE")
+
+
+@contextmanager
+def gunicorn_server(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    with log_file.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield _wait_until_serving(process, f"http://127.0.0.1:{port}", log_file), process.pid
+        finally:
+            stop(process)
+
+
+def worker_rss_mb(master_pid: int) -> float:
+    """The largest resident set among gunicorn's worker processes."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return max(sizes)
+
+
+def latency_ms(url: str, token: str, samples: int) -> float:
+    """p50 of sequential requests: what one user waits, free of queueing."""
+    timings = []
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(samples):
+            started = time.perf_counter()
+            client.get(url).raise_for_status()
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def deep_cursor(offset: int) -> str:
+    """A cursor pointing `offset` orders deep, as the API would hand it out."""
+    import base64
+    from urllib.parse import urlencode
+
+    (created_at,) = sql(
+        "SELECT created_at FROM orders_order ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+        (offset,),
+    )[0]
+    query = urlencode({"p": str(created_at)})
+    return base64.b64encode(query.encode()).decode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 10)))
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--big", type=int, default=1_000_000, help="orders in the large table")
+    args = parser.parse_args()
+    wrk.ensure_wrk()
+    RESULTS.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    started = time.monotonic()
+
+    provider = OidcProvider(work / "jwks.json")
+    provider.publish([rsa_key("bench")])
+    provider.start()
+    try:
+        env = server_env(OIDC_ISSUER=provider.issuer, OIDC_AUDIENCE=AUDIENCE)
+        log("fresh PostgreSQL database, migrations, 1,000 orders")
+        fresh_database()
+        manage("migrate", "--no-input", env=env)
+        seed_orders(1_000)
+        token = provider.client_credentials_token()
+        report = run_all(args, env, token, work)
+    finally:
+        provider.stop()
+    report["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    write(report)
+
+
+def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Path) -> dict:
+    measure = {"duration": args.duration, "connections": args.connections}
+    order = json.dumps(
+        {"customer_code": "CUST000001", "item": "Paracetamol", "amount": 50, "physician_name": "X"}
+    )
+    results: list[wrk.Result] = []
+    with gunicorn_server(env, work / "gunicorn.log") as (base, pid):
+        one_order = sql("SELECT max(id) FROM orders_order")[0][0]
+        wrk.run("warm-up", f"{base}/api/orders/", duration=2, connections=4, token=token)
+        scenarios = [
+            ("baseline: constant JSON", "/bench/constant", "GET", ""),
+            ("baseline: one insert", "/bench/insert", "POST", ""),
+            ("create order", "/api/orders/", "POST", order),
+            ("list orders (50)", "/api/orders/?page_size=50", "GET", ""),
+            ("get one order", f"/api/orders/{one_order}/", "GET", ""),
+            ("list customers, search", "/api/customers/?search=Patient%2012", "GET", ""),
+        ]
+        for name, path, method, body in scenarios:
+            log(name)
+            results.append(
+                wrk.run(name, base + path, method=method, body=body, token=token, **measure)
+            )
+        rss = worker_rss_mb(pid)
+
+        log(f"list latency at 1,000 and {args.big:,} orders")
+        small = {
+            "first page": latency_ms(f"{base}/api/orders/?page_size=50", token, 200),
+            "deep page": latency_ms(
+                f"{base}/api/orders/?page_size=50&cursor={deep_cursor(500)}", token, 200
+            ),
+        }
+        seed_orders(args.big)
+        big = {
+            "first page": latency_ms(f"{base}/api/orders/?page_size=50", token, 200),
+            "deep page": latency_ms(
+                f"{base}/api/orders/?page_size=50&cursor={deep_cursor(args.big // 2)}", token, 200
+            ),
+        }
+    by_name = {r.name: r for r in results}
+    framework = by_name["baseline: constant JSON"].requests_per_second
+    insert = by_name["baseline: one insert"].requests_per_second
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "server": {
+            "gunicorn": "config/gunicorn.py",
+            "workers": env.get("WEB_CONCURRENCY", str(os.cpu_count())),
+            "threads": env.get("GUNICORN_THREADS", "4"),
+        },
+        "load": measure,
+        "results": [r.as_dict() for r in results],
+        "ratios": {
+            "create order / insert ceiling": round(
+                by_name["create order"].requests_per_second / insert, 3
+            ),
+            "list orders / framework ceiling": round(
+                by_name["list orders (50)"].requests_per_second / framework, 3
+            ),
+        },
+        "list_latency_ms": {
+            "1,000 rows": small,
+            f"{args.big:,} rows": big,
+            "ratio first page": round(big["first page"] / small["first page"], 3),
+            "ratio deep page": round(big["deep page"] / small["deep page"], 3),
+        },
+        "gunicorn_worker_rss_mb": round(rss, 1),
+    }
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_kb // 1024 // 1024} GiB, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def write(report: dict) -> None:
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        f"# Benchmark, {report['when']}",
+        "",
+        f"Machine: {report['machine']}.",
+        f"Server: gunicorn ({report['server']['workers']} workers x "
+        f"{report['server']['threads']} threads), PostgreSQL. Load: wrk, "
+        f"{report['load']['connections']} connections, {report['load']['duration']} s each.",
+        "",
+        "| scenario | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['name']} | {r['requests_per_second']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['errors']} |"
+        )
+    lines += ["", "| ratio | value |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in report["ratios"].items()]
+    lines += ["", "List latency (p50 of 200 sequential requests, ms):", ""]
+    for name, value in report["list_latency_ms"].items():
+        lines.append(f"- {name}: {value}")
+    lines += ["", f"gunicorn worker RSS after the run: {report['gunicorn_worker_rss_mb']} MB"]
+    for extra in ("token_check", "sms_worker", "gateway_independence"):
+        if extra in report:
+            lines += ["", f"{extra}: {json.dumps(report[extra])}"]
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
