@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "customers",
     "orders",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -151,4 +152,58 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# --- SMS ---
+# Order confirmations by SMS through Africa's Talking; see README, "SMS notifications".
+AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
+AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
+AFRICASTALKING_API_URL = env.str(
+    "AFRICASTALKING_API_URL",
+    default="https://api.sandbox.africastalking.com"
+    if AFRICASTALKING_USERNAME == "sandbox"
+    else "https://api.africastalking.com",
+)
+# The `?token=` of the delivery-report callback URL; reports are refused (403) while unset.
+AFRICASTALKING_CALLBACK_SECRET = env.str("AFRICASTALKING_CALLBACK_SECRET", default="")
+# console (prints), locmem (tests), africastalking, or a dotted path to a backend class.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND", default="africastalking" if AFRICASTALKING_API_KEY else "console"
+)
+if SMS_BACKEND == "africastalking" and not AFRICASTALKING_API_KEY:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is africastalking but AFRICASTALKING_API_KEY (or _FILE) is not set."
+    )
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
+SMS_BACKOFF_BASE_SECONDS = env.float("SMS_BACKOFF_BASE_SECONDS", default=30.0)
+SMS_BACKOFF_MAX_SECONDS = env.float("SMS_BACKOFF_MAX_SECONDS", default=3600.0)
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
+SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120.0)
+SMS_WORKER_CONCURRENCY = env.int("SMS_WORKER_CONCURRENCY", default=16)
+SMS_POLL_SECONDS = env.float("SMS_POLL_SECONDS", default=2.0)
+SMS_TEMPLATE = env.str(
+    "SMS_TEMPLATE",
+    default="Hi {customer_name}, your order #{order_reference} for {item} (KES {amount}) "
+    "has been received. Thank you.",
+)
+if SMS_LEASE_SECONDS <= SMS_TIMEOUT:
+    # Otherwise a slow but healthy send could be taken over by another worker and sent twice.
+    raise ImproperlyConfigured("SMS_LEASE_SECONDS must be longer than SMS_TIMEOUT.")
+if SMS_MAX_ATTEMPTS < 1 or SMS_WORKER_CONCURRENCY < 1:
+    raise ImproperlyConfigured("SMS_MAX_ATTEMPTS and SMS_WORKER_CONCURRENCY must be at least 1.")
+# Orders and their SMS both have a `status`: name the two enums in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "OrderStatusEnum": "orders.models.OrderStatus",
+    "SmsStatusEnum": "notifications.models.SmsStatus",
+}
+# The delivery-report secret travels in the query string: redact it from the access log
+# (runserver's `django.server` logger) and from request warnings (`django.request`).
+LOGGING["filters"] = {"redact_token": {"()": "notifications.log_filters.RedactTokenFilter"}}
+LOGGING["handlers"] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_token"]}
+}
+LOGGING["loggers"] = {
+    name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+    for name in ("django.server", "django.request")
 }

@@ -17,6 +17,8 @@ from rest_framework.response import Response
 
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
+from notifications.api import SmsSummarySerializer
+from notifications.selectors import order_sms
 from orders.models import Order, OrderStatus
 from orders.selectors import order_get, order_list
 from orders.services import order_update, place_order
@@ -54,6 +56,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     customer_code = CustomerCodeField(source="customer")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     amount = amount_field()
+    sms = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -65,10 +68,17 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "amount",
             "physician_name",
             "status",
+            "sms",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "created_at", "updated_at"]
+
+    @extend_schema_field(SmsSummarySerializer(allow_null=True))
+    def get_sms(self, order: Order) -> dict[str, Any] | None:
+        """The order's confirmation SMS (null for orders placed before SMS existed)."""
+        notification = order_sms(order)
+        return None if notification is None else SmsSummarySerializer(notification).data
 
 
 class OrderUpdateSerializer(serializers.Serializer):

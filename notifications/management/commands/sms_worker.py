@@ -1,0 +1,109 @@
+"""Deliver the SMS outbox: `python manage.py sms_worker` (`--once`: all that is due, then exit).
+
+Reads like healthchecks' `sendalerts`: a loop of small steps, each returning whether it did
+something. A step claims a batch of due notifications (with a lease, so a worker that dies
+mid-send has its claims taken over once the lease runs out), sends them concurrently on a
+thread pool (the gateway takes hundreds of milliseconds per call), and records each outcome.
+
+Only the gateway calls run on the pool; the database is touched from the main thread alone,
+so the threads need no connections of their own. SIGTERM (and Ctrl-C) lets the batch in hand
+finish, then the loop stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections, connection
+
+from customers.phone import mask_phone_number
+from notifications.backends import BaseSmsBackend, TransportError, get_backend
+from notifications.services import Claim, claim_due_notifications, record_failure, record_sent
+
+logger = logging.getLogger("notifications.worker")
+
+
+class Command(BaseCommand):
+    help = "Send queued SMS notifications; with --once, send everything due and exit."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--once", action="store_true", help="Send everything that is due, then exit."
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=None,
+            help="Messages sent at the same time (default: SMS_WORKER_CONCURRENCY).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.concurrency: int = options["concurrency"] or settings.SMS_WORKER_CONCURRENCY
+        self.stopping = threading.Event()
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+        self.backend: BaseSmsBackend = get_backend()
+        logger.info(
+            "sms_worker_started backend=%s concurrency=%s once=%s",
+            settings.SMS_BACKEND,
+            self.concurrency,
+            options["once"],
+        )
+        sent = 0
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sms") as self.pool:
+                while not self.stopping.is_set():
+                    if not connection.in_atomic_block:
+                        # As after a web request: drop a connection the database closed or
+                        # that outlived CONN_MAX_AGE, so a database restart needs no worker
+                        # restart. (Not inside a transaction: tests run the worker in one.)
+                        close_old_connections()
+                    done = self.process_batch()
+                    sent += done
+                    if done:
+                        continue
+                    if options["once"]:
+                        break
+                    # Nothing due: wait, but wake at once on SIGTERM.
+                    self.stopping.wait(settings.SMS_POLL_SECONDS)
+        finally:
+            self.backend.close()
+        logger.info("sms_worker_stopped processed=%s", sent)
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        logger.info("sms_worker_stopping signal=%s", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def process_batch(self) -> int:
+        """Claim up to one notification per thread, send them all, record each outcome.
+        Returns how many it handled (0: nothing was due)."""
+        claims = claim_due_notifications(limit=self.concurrency)
+        outcomes = self.pool.map(self.send, claims)
+        for claim, outcome in zip(claims, outcomes, strict=True):
+            if isinstance(outcome, TransportError):
+                record_failure(claim=claim, error=outcome)
+            else:
+                record_sent(claim=claim, provider_message_id=outcome)
+        return len(claims)
+
+    def send(self, claim: Claim) -> str | TransportError:
+        """On a pool thread: one gateway call, its failure returned rather than raised."""
+        try:
+            return self.backend.send(to=claim.phone_number, message=claim.message)
+        except TransportError as exc:
+            return exc
+        except Exception:
+            # A bug in a backend must not kill the worker or leave the row in `sending`.
+            logger.exception(
+                "sms_backend_crashed notification=%s to=%s",
+                claim.notification_id,
+                mask_phone_number(claim.phone_number),
+            )
+            return TransportError("Unexpected error in the SMS backend")

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+
+from notifications.models import TO_DO, SmsNotification
+
+if TYPE_CHECKING:
+    from orders.models import Order
+
+
+def order_sms(order: Order) -> SmsNotification | None:
+    """The order's SMS, or None for orders placed before SMS existed. Free when the order came
+    from a query that `select_related("sms")`."""
+    try:
+        return order.sms
+    except ObjectDoesNotExist:
+        return None
+
+
+def notifications_to_do() -> QuerySet[SmsNotification]:
+    return SmsNotification.objects.filter(status__in=TO_DO)
