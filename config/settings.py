@@ -187,9 +187,10 @@ SMS_TEMPLATE = env.str(
     default="Hi {customer_name}, your order #{order_reference} for {item} (KES {amount}) "
     "has been received. Thank you.",
 )
-if SMS_LEASE_SECONDS <= SMS_TIMEOUT:
-    # Otherwise a slow but healthy send could be taken over by another worker and sent twice.
-    raise ImproperlyConfigured("SMS_LEASE_SECONDS must be longer than SMS_TIMEOUT.")
+if SMS_LEASE_SECONDS < 3 * SMS_TIMEOUT:
+    # SMS_TIMEOUT bounds each of connecting, sending and reading, so one call can take three
+    # times as long; a shorter lease could let another worker send the same message again.
+    raise ImproperlyConfigured("SMS_LEASE_SECONDS must be at least 3 x SMS_TIMEOUT.")
 if SMS_MAX_ATTEMPTS < 1 or SMS_WORKER_CONCURRENCY < 1:
     raise ImproperlyConfigured("SMS_MAX_ATTEMPTS and SMS_WORKER_CONCURRENCY must be at least 1.")
 # Orders and their SMS both have a `status`: name the two enums in the OpenAPI schema.

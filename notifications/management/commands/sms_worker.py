@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -45,20 +47,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.concurrency: int = options["concurrency"] or settings.SMS_WORKER_CONCURRENCY
         self.stopping = threading.Event()
-        signal.signal(signal.SIGTERM, self.on_signal)
-        signal.signal(signal.SIGINT, self.on_signal)
-        self.backend: BaseSmsBackend = get_backend()
-        logger.info(
-            "sms_worker_started backend=%s concurrency=%s once=%s",
-            settings.SMS_BACKEND,
-            self.concurrency,
-            options["once"],
-        )
-        sent = 0
+        previous = {
+            signum: signal.signal(signum, self.on_signal)
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        processed = 0
         try:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sms") as self.pool:
+            with self.running(concurrency=options["concurrency"]):
+                logger.info(
+                    "sms_worker_started backend=%s concurrency=%s once=%s",
+                    settings.SMS_BACKEND,
+                    self.concurrency,
+                    options["once"],
+                )
                 while not self.stopping.is_set():
                     if not connection.in_atomic_block:
                         # As after a web request: drop a connection the database closed or
@@ -66,7 +68,7 @@ class Command(BaseCommand):
                         # restart. (Not inside a transaction: tests run the worker in one.)
                         close_old_connections()
                     done = self.process_batch()
-                    sent += done
+                    processed += done
                     if done:
                         continue
                     if options["once"]:
@@ -74,12 +76,24 @@ class Command(BaseCommand):
                     # Nothing due: wait, but wake at once on SIGTERM.
                     self.stopping.wait(settings.SMS_POLL_SECONDS)
         finally:
-            self.backend.close()
-        logger.info("sms_worker_stopped processed=%s", sent)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        logger.info("sms_worker_stopped processed=%s", processed)
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         logger.info("sms_worker_stopping signal=%s", signal.Signals(signum).name)
         self.stopping.set()
+
+    @contextmanager
+    def running(self, *, concurrency: int | None = None) -> Iterator[None]:
+        """The backend and the thread pool that `process_batch` uses."""
+        self.concurrency: int = concurrency or settings.SMS_WORKER_CONCURRENCY
+        self.backend: BaseSmsBackend = get_backend()
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sms") as self.pool:
+                yield
+        finally:
+            self.backend.close()
 
     def process_batch(self) -> int:
         """Claim up to one notification per thread, send them all, record each outcome.
