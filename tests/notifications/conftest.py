@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,7 +94,22 @@ def database_url() -> str:
     )
 
 
-def start_worker_process(gateway: GatewayDouble, *args: str, **env: str) -> subprocess.Popen:
+class WorkerProcess(subprocess.Popen):
+    """A worker whose output goes to a file: a pipe nobody reads while the test waits on
+    another worker would fill up and stall this one mid-batch (past its lease)."""
+
+    def __init__(self, command: list[str], **kwargs) -> None:
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in output()
+        super().__init__(command, stdout=self.log, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        text = self.log.read()
+        self.log.close()
+        return text
+
+
+def start_worker_process(gateway: GatewayDouble, *args: str, **env: str) -> WorkerProcess:
     """A real `manage.py sms_worker` on the test database, talking to the gateway double."""
     child_env = {
         **os.environ,
@@ -112,11 +128,6 @@ def start_worker_process(gateway: GatewayDouble, *args: str, **env: str) -> subp
         "SMS_POLL_SECONDS": "0.1",
         **env,
     }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "sms_worker", *args],
-        cwd=ROOT,
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    return WorkerProcess(
+        [sys.executable, str(ROOT / "manage.py"), "sms_worker", *args], cwd=ROOT, env=child_env
     )

@@ -162,9 +162,14 @@ def test_transient_failures_give_up_after_the_attempt_limit(sms_settings, gatewa
 
 def test_rolled_back_order_leaves_no_notification_and_sends_nothing(sms_settings, gateway):
     customer = CustomerFactory()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        place(customer)
-        raise RuntimeError("something after the order failed")
+
+    def place_then_fail() -> None:
+        with transaction.atomic():
+            place(customer)
+            raise RuntimeError("something after the order failed")
+
+    with pytest.raises(RuntimeError):
+        place_then_fail()
     assert not Order.objects.exists()
     assert not SmsNotification.objects.exists()
     run_worker_once()
@@ -205,10 +210,11 @@ def test_worker_killed_mid_send_has_its_claim_sent_after_the_lease_expires(sms_s
     gateway.latency = 5
     worker = start_worker_process(gateway, SMS_LEASE_SECONDS="3", SMS_TIMEOUT="1")
     try:
-        assert gateway.received.wait(20), worker.stdout.read() if worker.stdout else ""
+        assert gateway.received.wait(20)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
+        worker.output()
     notification = SmsNotification.objects.get()
     assert notification.status == SmsStatus.SENDING
     assert notification.attempts == 1
@@ -228,14 +234,16 @@ def test_worker_killed_mid_send_has_its_claim_sent_after_the_lease_expires(sms_s
 def test_sigterm_finishes_the_message_in_hand_then_exits(sms_settings, gateway):
     place()
     gateway.latency = 1.0
-    worker = start_worker_process(gateway)
+    worker = start_worker_process(gateway, SMS_TIMEOUT="3", SMS_LEASE_SECONDS="10")
     try:
         assert gateway.received.wait(20)
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=15)
+        worker.wait(15)
     finally:
         worker.kill()
+    output = worker.output()
     assert worker.returncode == 0, output
+    assert "sms_worker_stopping signal=SIGTERM" in output
     notification = SmsNotification.objects.get()
     assert notification.status == SmsStatus.SENT
     assert len(gateway.accepted) == 1
@@ -252,11 +260,13 @@ def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gatew
     gateway.latency = 0.01
     workers = [
         start_worker_process(
-            gateway, "--once", SMS_WORKER_CONCURRENCY="8", SMS_TIMEOUT="5", SMS_LEASE_SECONDS="60"
+            gateway, "--once", SMS_WORKER_CONCURRENCY="8", SMS_TIMEOUT="1", SMS_LEASE_SECONDS="3"
         )
         for _ in range(2)
     ]
-    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    for worker in workers:
+        worker.wait(120)
+    outputs = [w.output() for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     counts = gateway.accepted_per_number()
     assert len(counts) == 1000
