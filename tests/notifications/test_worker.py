@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection, transaction
@@ -61,8 +62,10 @@ def test_happy_path_sends_with_the_documented_request_then_a_report_delivers_it(
 
     report = api_client.post(
         f"/api/sms/delivery-reports/?token={CALLBACK_SECRET}",
-        {"id": accepted.message_id, "status": "Success", "phoneNumber": customer.contact_number},
-        format="multipart",
+        urlencode(
+            {"id": accepted.message_id, "status": "Success", "phoneNumber": customer.contact_number}
+        ),
+        content_type="application/x-www-form-urlencoded",
     )
     assert report.status_code == 200
     assert api_client.get(f"/api/orders/{order_id}/").json()["sms"]["status"] == "delivered"
