@@ -6,8 +6,8 @@ import logging
 from urllib.parse import urlencode
 
 import pytest
-from rest_framework.test import APIClient
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from notifications.log_filters import RedactTokenFilter
 from notifications.models import SmsNotification, SmsStatus
