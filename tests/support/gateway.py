@@ -64,8 +64,8 @@ class GatewayDouble:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> GatewayDouble:
         self._thread.start()
