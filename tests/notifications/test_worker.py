@@ -252,15 +252,13 @@ def test_sigterm_finishes_the_message_in_hand_then_exits(sms_settings, gateway):
     assert len(gateway.accepted) == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gateway):
-    customers = CustomerFactory.create_batch(1000)
+def drain_with_two_worker_processes(gateway, count: int) -> None:
+    customers = CustomerFactory.create_batch(count)
     with transaction.atomic():
         for customer in customers:
             place(customer)
-    gateway.latency = 0.01
+    # Slow enough that the second worker is up before the first has drained everything.
+    gateway.latency = 0.05
     workers = [
         start_worker_process(
             gateway, "--once", SMS_WORKER_CONCURRENCY="8", SMS_TIMEOUT="1", SMS_LEASE_SECONDS="3"
@@ -272,8 +270,20 @@ def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gatew
     outputs = [w.output() for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     counts = gateway.accepted_per_number()
-    assert len(counts) == 1000
+    assert len(counts) == count
     assert set(counts.values()) == {1}
     assert set(SmsNotification.objects.values_list("status", "attempts")) == {(SmsStatus.SENT, 1)}
     # Both workers took part (otherwise this would prove nothing about concurrency).
     assert all("processed=" in o and "processed=0" not in o for o in outputs), outputs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_side_by_side_send_each_message_once(gateway):
+    drain_with_two_worker_processes(gateway, 150)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gateway):
+    drain_with_two_worker_processes(gateway, 1000)
