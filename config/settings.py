@@ -201,10 +201,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 # The delivery-report secret travels in the query string: redact it from the access log
 # (runserver's `django.server` logger) and from request warnings (`django.request`).
 LOGGING["filters"] = {"redact_token": {"()": "notifications.log_filters.RedactTokenFilter"}}
-LOGGING["handlers"] = {
-    "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_token"]}
-}
 LOGGING["loggers"] = {
-    name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+    name: {"handlers": ["console"], "filters": ["redact_token"], "propagate": False}
     for name in ("django.server", "django.request")
 }

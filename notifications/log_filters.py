@@ -12,7 +12,8 @@ class RedactTokenFilter(logging.Filter):
     """Replace the value of any `token=` query parameter in a log line with `[redacted]`.
 
     Installed on Django's `django.server` (runserver's access log) and `django.request`
-    loggers, whose lines carry request lines and URLs.
+    loggers, whose lines carry request lines and URLs. (gunicorn's access log is its own
+    logger: see the README.)
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import QuerySet
 
-from notifications.models import TO_DO, SmsNotification
+from notifications.models import SmsNotification
 
 if TYPE_CHECKING:
     from orders.models import Order
@@ -18,7 +17,3 @@ def order_sms(order: Order) -> SmsNotification | None:
         return order.sms
     except ObjectDoesNotExist:
         return None
-
-
-def notifications_to_do() -> QuerySet[SmsNotification]:
-    return SmsNotification.objects.filter(status__in=TO_DO)
