@@ -102,8 +102,8 @@ def claim_due_notifications(*, limit: int, now: datetime | None = None) -> list[
     without waiting on each other. SQLite has no row locks (Django drops the clause); there
     the conditional UPDATE (`... WHERE status IN (...) AND next_attempt_at <= now`) decides:
     a row another worker claimed in between no longer matches, and we only keep the rows that
-    carry our fresh lease token. The check is also what makes PostgreSQL safe if it ever runs
-    at a weaker lock level.
+    carry our fresh lease token. On PostgreSQL the repeated condition is redundant (the rows
+    are locked) and costs nothing.
     """
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
@@ -242,7 +242,7 @@ def record_delivery_report(
         )
     else:
         updated = open_rows.exclude(provider_status=report_status).update(
-            provider_status=report_status[:32], updated_at=now
+            provider_status=report_status, updated_at=now
         )
     logger.info(
         "sms_delivery_report message_id=%s status=%s applied=%s",
