@@ -287,3 +287,24 @@ def test_two_workers_side_by_side_send_each_message_once(gateway):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gateway):
     drain_with_two_worker_processes(gateway, 1000)
+
+
+def test_the_worker_outlives_a_database_it_cannot_reach(gateway, tmp_path):
+    worker = start_worker_process(
+        gateway, DATABASE_URL=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and worker.poll() is None:
+            worker.log.seek(0)
+            if worker.log.read().count("sms_worker_database_error") >= 2:
+                break
+            time.sleep(0.1)
+        assert worker.poll() is None  # still running, still trying
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+    finally:
+        worker.kill()
+    output = worker.output()
+    assert output.count("sms_worker_database_error") >= 2, output
+    assert worker.returncode == 0, output

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from customers.phone import mask_phone_number
 from notifications.backends import BaseSmsBackend, TransportError, get_backend
@@ -67,7 +67,15 @@ class Command(BaseCommand):
                         # that outlived CONN_MAX_AGE, so a database restart needs no worker
                         # restart. (Not inside a transaction: tests run the worker in one.)
                         close_old_connections()
-                    done = self.process_batch()
+                    try:
+                        done = self.process_batch()
+                    except DatabaseError:
+                        # The database went away (restart, failover): keep the worker alive
+                        # and try again. Claims whose outcome could not be recorded stay in
+                        # `sending` and are sent again when their lease runs out.
+                        logger.exception("sms_worker_database_error")
+                        self.stopping.wait(settings.SMS_POLL_SECONDS)
+                        continue
                     processed += done
                     if done:
                         continue
