@@ -72,10 +72,13 @@ def run_worker_once() -> None:
 
 
 def run_one_step() -> int:
-    """Exactly one step of the worker: one claimed batch, sent and recorded."""
+    """One round of the worker: claim what is due, send it all, record every outcome.
+    Returns how many notifications it handled."""
     worker = Command()
     with worker.running():
-        return worker.process_batch()
+        worker.claim_for_idle_threads()
+        worker.finish_in_flight()
+        return worker.processed
 
 
 def wait_for_backoff() -> None:

@@ -7,6 +7,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from notifications.models import SmsNotification, SmsStatus
@@ -308,3 +309,15 @@ def test_the_worker_outlives_a_database_it_cannot_reach(gateway, tmp_path):
     output = worker.output()
     assert output.count("sms_worker_database_error") >= 2, output
     assert worker.returncode == 0, output
+
+
+def test_a_slow_call_holds_up_only_its_own_thread(sms_settings, gateway):
+    slow = place()
+    fast = [place() for _ in range(12)]
+    gateway.delays[slow.customer.contact_number] = 0.4
+    gateway.latency = 0.01
+    call_command("sms_worker", "--once", "--concurrency", "3")
+    sent_in_order = [m.to for m in gateway.accepted]
+    # The other two threads sent all twelve while the slow call was still waiting.
+    assert sent_in_order[-1] == slow.customer.contact_number
+    assert set(sent_in_order[:-1]) == {o.customer.contact_number for o in fast}

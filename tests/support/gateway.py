@@ -3,6 +3,7 @@ port, so suites running side by side never collide) speaking the documented wire
 
 Switches, all settable while it runs:
 - `latency`: seconds before answering (a value above the client's timeout is a timeout);
+  `delays`: per-number latency, e.g. {"+254700000001": 0.4};
 - `fail_next`: answer that many requests with HTTP 503, then recover; `down`: always 503;
 - `drop_next`: close that many connections without answering;
 - `api_key`: requests with another `apiKey` header get the gateway's 401;
@@ -50,6 +51,7 @@ class GatewayDouble:
     down: bool = False
     drop_next: int = 0
     statuses: dict[str, tuple[int, str]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
     requests: list[ReceivedRequest] = field(default_factory=list)
     accepted: list[AcceptedMessage] = field(default_factory=list)
 
@@ -92,8 +94,9 @@ class GatewayDouble:
         with self._lock:
             self.requests.append(request)
         self.received.set()
-        if self.latency:
-            time.sleep(self.latency)
+        delay = self.delays.get(request.form.get("to", ""), self.latency)
+        if delay:
+            time.sleep(delay)
         if self.down or self._take("fail_next"):
             return 503, "text/plain", None
         if request.path != "/version1/messaging":
