@@ -314,7 +314,10 @@ def test_the_worker_outlives_a_database_it_cannot_reach(gateway, tmp_path):
 def test_a_slow_call_holds_up_only_its_own_thread(sms_settings, gateway):
     slow = place()
     fast = [place() for _ in range(12)]
-    gateway.delays[slow.customer.contact_number] = 0.4
+    sms_settings.SMS_TIMEOUT = 3
+    sms_settings.SMS_LEASE_SECONDS = 10
+    # Long enough for the twelve others to go through two threads even on a loaded machine.
+    gateway.delays[slow.customer.contact_number] = 2.0
     gateway.latency = 0.01
     call_command("sms_worker", "--once", "--concurrency", "3")
     sent_in_order = [m.to for m in gateway.accepted]
