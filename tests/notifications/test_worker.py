@@ -106,10 +106,11 @@ def test_dropped_connections_are_retried(sms_settings, gateway):
 
 def test_gateway_slower_than_the_timeout_is_retried_not_stuck_in_sending(sms_settings, gateway):
     place()
-    gateway.latency = sms_settings.SMS_TIMEOUT + 0.5
+    gateway.latency = sms_settings.SMS_TIMEOUT + 2
     started = time.monotonic()
     run_one_step()
-    assert time.monotonic() - started < sms_settings.SMS_TIMEOUT + 0.4
+    # The worker gave up at its timeout rather than waiting for the answer.
+    assert time.monotonic() - started < sms_settings.SMS_TIMEOUT + 1.5
     notification = SmsNotification.objects.get()
     assert notification.status == SmsStatus.QUEUED
     assert "did not answer in time" in notification.last_error
@@ -253,13 +254,13 @@ def test_sigterm_finishes_the_message_in_hand_then_exits(sms_settings, gateway):
     assert len(gateway.accepted) == 1
 
 
-def drain_with_two_worker_processes(gateway, count: int) -> None:
+def drain_with_two_worker_processes(gateway, count: int, latency: float) -> None:
     customers = CustomerFactory.create_batch(count)
     with transaction.atomic():
         for customer in customers:
             place(customer)
     # Slow enough that the second worker is up before the first has drained everything.
-    gateway.latency = 0.05
+    gateway.latency = latency
     workers = [
         start_worker_process(
             gateway, "--once", SMS_WORKER_CONCURRENCY="8", SMS_TIMEOUT="1", SMS_LEASE_SECONDS="3"
@@ -280,14 +281,14 @@ def drain_with_two_worker_processes(gateway, count: int) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_side_by_side_send_each_message_once(gateway):
-    drain_with_two_worker_processes(gateway, 150)
+    drain_with_two_worker_processes(gateway, 150, latency=0.2)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_drain_a_thousand_notifications_each_sent_exactly_once(gateway):
-    drain_with_two_worker_processes(gateway, 1000)
+    drain_with_two_worker_processes(gateway, 1000, latency=0.05)
 
 
 def test_the_worker_outlives_a_database_it_cannot_reach(gateway, tmp_path):
