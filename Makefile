@@ -9,14 +9,18 @@ OIDC_TEST_PROVIDER := tests/support/oidc/node_modules/.package-lock.json
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint lint-deploy format typecheck migrations-check check lock clean
+.PHONY: help run test bench bench-sms lint lint-deploy format typecheck migrations-check check lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST):$(PORT)
+run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST):$(PORT), with the SMS worker
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py ensure_dev_client --base-url http://$(HOST):$(PORT)
+	@# The SMS worker runs beside the web server and gets SIGTERM (finishing the messages in
+	@# hand) when runserver exits or you press Ctrl-C.
+	$(BIN)/python manage.py sms_worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
@@ -24,6 +28,9 @@ test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Run the whole test suite (SQLit
 
 bench: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Benchmark against same-run baselines (PostgreSQL, wrk); writes bench/results/
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-sms: $(VENV)/.deps-dev ## SMS worker throughput against the gateway double at 200 ms a call
+	$(BIN)/python bench/sms_worker.py
 
 lint: $(VENV)/.deps-dev ## ruff: lint and formatting
 	$(BIN)/ruff check .
@@ -51,7 +58,7 @@ lock: ## Re-pin requirements*.txt from pyproject.toml (needs uv: pip install uv)
 	uv pip compile pyproject.toml -q --python-version 3.11 --no-header -o requirements.txt
 	uv pip compile pyproject.toml --extra dev -q --python-version 3.11 --no-header -o requirements-dev.txt
 
-clean: ## Remove the virtualenv, caches and the development database
+clean: ## Remove the virtualenv, caches and the development and benchmark databases
 	rm -rf $(VENV) .mypy_cache .ruff_cache .coverage staticfiles db.sqlite3 var/*.sqlite3
 
 $(VENV)/bin/python:

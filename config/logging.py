@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from django.http import HttpRequest
+
 # The id of the request being served on this thread or task, for every line it logs.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -29,7 +31,15 @@ class RequestIdFilter(logging.Filter):
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+    return {k: _plain(v) for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+
+
+def _plain(value: Any) -> Any:
+    # Django's request loggers attach the request itself, whose repr carries the query string
+    # (where the delivery-report token rides): keep method and path only.
+    if isinstance(value, HttpRequest):
+        return f"{value.method} {value.path}"
+    return value
 
 
 class JsonFormatter(logging.Formatter):

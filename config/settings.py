@@ -9,6 +9,7 @@ environment variables win over it. Secrets may also come from a file named by `N
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "customers",
     "orders",
     "idempotency",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +127,11 @@ TEMPLATES = [
 ]
 
 # SQLite by default so a fresh clone runs with nothing installed; PostgreSQL in production.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait (up to the timeout)
     # instead of failing with "database is locked" half-way through a transaction.
@@ -301,7 +307,7 @@ LOGIN_URL = "identity:login" if OIDC_ISSUER else "oauth2_provider:login"
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # json: one JSON object per line, for log collectors; console: readable key=value lines.
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
@@ -324,3 +330,53 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- SMS ---
+# Order confirmations by SMS through Africa's Talking; see README, "SMS notifications".
+AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
+AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
+AFRICASTALKING_API_URL = env.str(
+    "AFRICASTALKING_API_URL",
+    default="https://api.sandbox.africastalking.com"
+    if AFRICASTALKING_USERNAME == "sandbox"
+    else "https://api.africastalking.com",
+)
+# The `?token=` of the delivery-report callback URL; reports are refused (403) while unset.
+AFRICASTALKING_CALLBACK_SECRET = env.str("AFRICASTALKING_CALLBACK_SECRET", default="")
+# console (prints), locmem (tests), africastalking, or a dotted path to a backend class.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND", default="africastalking" if AFRICASTALKING_API_KEY else "console"
+)
+if SMS_BACKEND == "africastalking" and not AFRICASTALKING_API_KEY:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is africastalking but AFRICASTALKING_API_KEY (or _FILE) is not set."
+    )
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
+SMS_BACKOFF_BASE_SECONDS = env.float("SMS_BACKOFF_BASE_SECONDS", default=30.0)
+SMS_BACKOFF_MAX_SECONDS = env.float("SMS_BACKOFF_MAX_SECONDS", default=3600.0)
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
+SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120.0)
+SMS_WORKER_CONCURRENCY = env.int("SMS_WORKER_CONCURRENCY", default=32)
+SMS_POLL_SECONDS = env.float("SMS_POLL_SECONDS", default=2.0)
+SMS_TEMPLATE = env.str(
+    "SMS_TEMPLATE",
+    default="Hi {customer_name}, your order #{order_reference} for {item} (KES {amount}) "
+    "has been received. Thank you.",
+)
+if SMS_LEASE_SECONDS < 3 * SMS_TIMEOUT:
+    # SMS_TIMEOUT bounds each of connecting, sending and reading, so one call can take three
+    # times as long; a shorter lease could let another worker send the same message again.
+    raise ImproperlyConfigured("SMS_LEASE_SECONDS must be at least 3 x SMS_TIMEOUT.")
+if SMS_MAX_ATTEMPTS < 1 or SMS_WORKER_CONCURRENCY < 1:
+    raise ImproperlyConfigured("SMS_MAX_ATTEMPTS and SMS_WORKER_CONCURRENCY must be at least 1.")
+# Orders and their SMS both have a `status`: name the two enums in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "OrderStatusEnum": "orders.models.OrderStatus",
+    "SmsStatusEnum": "notifications.models.SmsStatus",
+}
+# The delivery-report secret travels in the query string: redact it from the lines of
+# runserver's access log (`django.server`) and of request errors (`django.request`).
+LOGGING["filters"]["redact_token"] = {"()": "notifications.log_filters.RedactTokenFilter"}
+for _name in ("django.server", "django.request"):
+    LOGGING["loggers"][_name]["filters"] = ["redact_token"]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("auth/", include("identity.urls")),
     path("api/customers/", include("customers.urls")),
     path("api/orders/", include("orders.urls")),
+    path("api/", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the page works under a strict CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

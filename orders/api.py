@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
@@ -20,6 +23,8 @@ from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 from identity.selectors import principal_of
+from notifications.api import SmsSummarySerializer
+from notifications.selectors import order_sms
 from orders.models import Order, OrderStatus
 from orders.selectors import HistoryEntry, order_get, order_history, order_list
 from orders.services import order_update, place_order
@@ -57,6 +62,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     customer_code = CustomerCodeField(source="customer")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     amount = amount_field()
+    sms = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -68,10 +74,17 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "amount",
             "physician_name",
             "status",
+            "sms",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "created_at", "updated_at"]
+
+    @extend_schema_field(SmsSummarySerializer(allow_null=True))
+    def get_sms(self, order: Order) -> dict[str, Any] | None:
+        """The order's confirmation SMS (null for orders placed before SMS existed)."""
+        notification = order_sms(order)
+        return None if notification is None else SmsSummarySerializer(notification).data
 
 
 class OrderUpdateSerializer(serializers.Serializer):
@@ -95,11 +108,29 @@ class OrderUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, brought to UTC: PostgreSQL refuses offsets past 15:59, which
+    Python accepts, and a 500 is no answer to a strange but well-formed filter."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed: datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date and time between years 1 and 9999.") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class OrderFilter(django_filters.FilterSet):
     customer_code = django_filters.CharFilter(method="filter_customer_code")
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
+from notifications.services import queue_order_confirmation
 from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus
 
 
@@ -45,6 +46,8 @@ def place_order(
     except IntegrityError:
         # The customer was deleted between validation and insert.
         raise UnknownCustomer(f"No customer with code '{customer.code}'.") from None
+    # The outbox row commits with the order or not at all; the worker sends it later.
+    queue_order_confirmation(order=order)
     return order
 
 

@@ -34,3 +34,5 @@ STORAGES = {
 # settings in a subprocess (tests/test_deploy.py).
 SECURE_SSL_REDIRECT = False
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}  # noqa: F405
+
+SMS_BACKEND = "locmem"
