@@ -16,6 +16,7 @@ from django.db import connection
 
 from customers.models import Customer
 from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
+from notifications.models import SmsNotification
 from orders.models import Order
 from tests.factories import CustomerFactory
 from tests.support.processes import gunicorn, service_env
@@ -101,6 +102,8 @@ def test_two_hundred_concurrent_order_creates_each_stored_once(service):
     assert Counter(statuses) == {201: 200}
     items = list(Order.objects.values_list("item", flat=True))
     assert sorted(items) == sorted(f"item-{i}" for i in range(200))
+    # Every order's SMS queued, once each (one-to-one in the database).
+    assert SmsNotification.objects.filter(order__item__startswith="item-").count() == 200
 
 
 def test_killed_database_connections_fail_only_requests_in_flight_then_recover(service):

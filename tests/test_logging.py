@@ -5,9 +5,11 @@ import json
 import logging
 
 import pytest
+from django.core.management import call_command
 
 from config.logging import ConsoleFormatter, JsonFormatter, RequestIdFilter, request_id_var
 from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
+from notifications.backends import locmem
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +83,11 @@ def test_json_lines_carry_event_fields_and_request_id():
     assert "order_id=7" in ConsoleFormatter().format(record)
 
 
-def test_no_phone_number_or_name_in_any_log_line_during_an_orders_life(api_client, caplog):
+def test_no_phone_number_name_or_secret_in_any_log_line_during_an_orders_life(
+    api_client, anonymous_client, caplog, settings
+):
+    settings.AFRICASTALKING_CALLBACK_SECRET = "callback-secret-in-logging-test"
+    locmem.outbox.clear()
     caplog.set_level(logging.DEBUG)
     CustomerFactory(code="OTHER")
     api_client.post(
@@ -98,11 +104,32 @@ def test_no_phone_number_or_name_in_any_log_line_during_an_orders_life(api_clien
         {"customer_code": "CUST007", "item": "Paracetamol", "amount": 50, "physician_name": "X"},
     ).json()
     api_client.get("/api/orders/")
+    call_command("sms_worker", "--once")  # sends through the locmem backend
+    (sent,) = locmem.outbox
+    assert sent.to == "+254712345678"
+    anonymous_client.post(
+        "/api/sms/delivery-reports/?token=callback-secret-in-logging-test",
+        {"id": sent.message_id, "status": "Success", "phoneNumber": sent.to, "networkCode": "639"},
+        format="multipart",
+    )
+    anonymous_client.post(
+        "/api/sms/delivery-reports/?token=wrong-secret-in-logging-test",
+        {"id": sent.message_id, "status": "Success", "phoneNumber": sent.to},
+        format="multipart",
+    )
     api_client.patch(f"/api/orders/{order['id']}/", {"status": "fulfilled"})
     api_client.post("/api/customers/", {"code": "BAD", "contact_number": "+25470007007"})
 
-    assert caplog.records, "expected the requests to be logged"
+    assert api_client.get(f"/api/orders/{order['id']}/").json()["sms"]["status"] == "delivered"
+    assert len(caplog.records) > 5, "expected the life of the order to be logged"
     for record in caplog.records:
-        text = JsonFormatter().format(record)
-        for secret in ("712345678", "Jamesina", "Bondarenko", "25470007007"):
+        text = JsonFormatter().format(record) + ConsoleFormatter().format(record)
+        for secret in (
+            "712345678",
+            "Jamesina",
+            "Bondarenko",
+            "25470007007",
+            "callback-secret-in-logging-test",
+            "wrong-secret-in-logging-test",
+        ):
             assert secret not in text, text

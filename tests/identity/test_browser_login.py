@@ -4,6 +4,7 @@ browsable API's form."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 
@@ -14,7 +15,8 @@ from orders.models import Order
 from tests.factories import CustomerFactory
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, node_available, rsa_key
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium here; elsewhere (a GitHub runner's Chrome) name the binary in CHROMIUM_PATH.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
