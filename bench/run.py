@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk  # noqa: E402
+from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
 from tests.support.processes import _wait_until_serving, free_port, stop  # noqa: E402
 
@@ -169,6 +170,45 @@ def deep_cursor(offset: int) -> str:
     return base64.b64encode(query.encode()).decode()
 
 
+def json_line(command: list[str], *, env: dict[str, str], prefix: str) -> dict[str, Any]:
+    """Run a measuring script and return the JSON it prints on the line starting `prefix`."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith(prefix):
+            data: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return data
+    raise SystemExit(f"{' '.join(command[1:])} failed:\n{result.stdout}{result.stderr}")
+
+
+@contextmanager
+def sms_worker_against_gateway(
+    latency: float, env: dict[str, str], log_file: Path
+) -> Iterator[None]:
+    """One `sms_worker` process delivering to the gateway double, answering after `latency`."""
+    gateway = GatewayDouble(latency=latency).start()
+    worker_env = {
+        **env,
+        "SMS_BACKEND": "africastalking",
+        "AFRICASTALKING_USERNAME": "bench",
+        "AFRICASTALKING_API_KEY": API_KEY,
+        "AFRICASTALKING_API_URL": gateway.url,
+        "SMS_POLL_SECONDS": "0.2",
+    }
+    with log_file.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "sms_worker"],
+            cwd=ROOT,
+            env=worker_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield
+        finally:
+            stop(worker)
+            gateway.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 10)))
@@ -191,10 +231,64 @@ def main() -> None:
         seed_orders(1_000)
         token = provider.client_credentials_token()
         report = run_all(args, env, token, work)
+        log("bearer-token check: CPU per check, network calls after warm-up")
+        report["token_check"] = json_line(
+            [sys.executable, "bench/token_check.py", token], env=env, prefix="{"
+        )
     finally:
         provider.stop()
+    log("SMS worker throughput at 200 ms gateway latency (bench/sms_worker.py)")
+    report["sms_worker"] = json_line(
+        [sys.executable, "bench/sms_worker.py"], env=dict(os.environ), prefix="RESULT "
+    )
+    report["targets"] = targets(report)
     report["elapsed_seconds"] = round(time.monotonic() - started, 1)
     write(report)
+
+
+def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 7's targets against this run's numbers."""
+    lists = report["list_latency_ms"]
+    rows = [
+        (
+            "create order / insert ceiling",
+            report["ratios"]["create order / insert ceiling"],
+            ">=",
+            0.5,
+        ),
+        (
+            "list orders / framework ceiling",
+            report["ratios"]["list orders / framework ceiling"],
+            ">=",
+            0.3,
+        ),
+        (
+            "create p50, 300 ms gateway / instant",
+            report["gateway_independence"]["ratio 300 ms / instant"],
+            "<=",
+            1.1,
+        ),
+        ("list p50, large / 1,000 rows, first page", lists["ratio first page"], "<=", 1.2),
+        ("list p50, large / 1,000 rows, deep page", lists["ratio deep page"], "<=", 1.2),
+        ("bearer-token check, CPU ms", report["token_check"]["cpu_ms_per_check"], "<=", 0.2),
+        (
+            "token check network calls after warm-up",
+            report["token_check"]["key_fetches_after_warm_up"],
+            "<=",
+            0,
+        ),
+        ("SMS worker, notifications/s", report["sms_worker"]["notifications_per_second"], ">=", 50),
+        ("gunicorn worker RSS, MB", report["gunicorn_worker_rss_mb"], "<=", 120),
+    ]
+    return [
+        {
+            "target": name,
+            "measured": value,
+            "bar": f"{op} {bar}",
+            "met": value >= bar if op == ">=" else value <= bar,
+        }
+        for name, value, op, bar in rows
+    ]
 
 
 def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Path) -> dict:
@@ -220,6 +314,20 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
                 wrk.run(name, base + path, method=method, body=body, token=token, **measure)
             )
         rss = worker_rss_mb(pid)
+
+        independence = {}
+        for latency in (0.0, 0.3):
+            log(f"create order while a worker sends through a {latency * 1000:.0f} ms gateway")
+            with sms_worker_against_gateway(latency, env, work / f"worker-{latency}.log"):
+                result = wrk.run(
+                    f"create order, gateway {latency * 1000:.0f} ms",
+                    base + "/api/orders/",
+                    method="POST",
+                    body=order,
+                    token=token,
+                    **measure,
+                )
+            independence[f"{latency * 1000:.0f} ms"] = result.p50_ms
 
         log(f"list latency at 1,000 and {args.big:,} orders")
         small = {
@@ -263,6 +371,10 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             "ratio deep page": round(big["deep page"] / small["deep page"], 3),
         },
         "gunicorn_worker_rss_mb": round(rss, 1),
+        "gateway_independence": {
+            "create order p50 ms": independence,
+            "ratio 300 ms / instant": round(independence["300 ms"] / independence["0 ms"], 3),
+        },
     }
 
 
@@ -304,8 +416,13 @@ def write(report: dict) -> None:
         lines.append(f"- {name}: {value}")
     lines += ["", f"gunicorn worker RSS after the run: {report['gunicorn_worker_rss_mb']} MB"]
     for extra in ("token_check", "sms_worker", "gateway_independence"):
-        if extra in report:
-            lines += ["", f"{extra}: {json.dumps(report[extra])}"]
+        lines += ["", f"{extra}: `{json.dumps(report[extra])}`"]
+    lines += ["", "| target | measured | bar | met |", "|---|---:|---|---|"]
+    for t in report["targets"]:
+        lines.append(
+            f"| {t['target']} | {t['measured']} | {t['bar']} | {'yes' if t['met'] else 'NO'} |"
+        )
+    lines += ["", f"Whole run: {report['elapsed_seconds']} s."]
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -11,10 +11,34 @@ from django.db.models import QuerySet
 from orders.models import Order
 
 
+# The columns an order's representation shows, and no more: loading (above all, parsing the
+# timestamps of) the rest of three joined rows cost a fifth of a list request's time.
+_REPRESENTED = (
+    "id",
+    "customer_id",
+    "item",
+    "amount",
+    "physician_name",
+    "status",
+    "created_at",
+    "updated_at",
+    "customer__id",
+    "customer__code",
+    "customer__name",
+    "sms__id",
+    "sms__order_id",
+    "sms__status",
+    "sms__attempts",
+    "sms__last_error",
+    "sms__provider_message_id",
+    "sms__updated_at",
+)
+
+
 def order_list() -> QuerySet[Order]:
     """Orders with what their representation needs joined in, so a page of any size costs
     the same number of queries."""
-    return Order.objects.select_related("customer", "sms")
+    return Order.objects.select_related("customer", "sms").only(*_REPRESENTED)
 
 
 def order_get(pk: int) -> Order | None:
