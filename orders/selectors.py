@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 
 from orders.models import Order
 
-
 # The columns an order's representation shows, and no more: loading (above all, parsing the
 # timestamps of) the rest of three joined rows cost a fifth of a list request's time.
 _REPRESENTED = (
