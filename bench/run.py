@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench import wrk  # noqa: E402
 from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
-from tests.support.processes import _wait_until_serving, free_port, stop  # noqa: E402
+from tests.support.processes import gunicorn_process, stop  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -116,23 +116,6 @@ def seed_orders(total: int) -> None:
         (existing + 1, total),
     )
     sql("ANALYZE")
-
-
-@contextmanager
-def gunicorn_server(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    with log_file.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
-            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield _wait_until_serving(process, f"http://127.0.0.1:{port}", log_file), process.pid
-        finally:
-            stop(process)
 
 
 def worker_rss_mb(master_pid: int) -> float:
@@ -297,7 +280,7 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
         {"customer_code": "CUST000001", "item": "Paracetamol", "amount": 50, "physician_name": "X"}
     )
     results: list[wrk.Result] = []
-    with gunicorn_server(env, work / "gunicorn.log") as (base, pid):
+    with gunicorn_process(env, work / "gunicorn.log") as (base, pid):
         one_order = sql("SELECT max(id) FROM orders_order")[0][0]
         wrk.run("warm-up", f"{base}/api/orders/", duration=2, connections=4, token=token)
         scenarios = [

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from django.db import connection
 
-from tests.support.processes import gunicorn, manage, service_env
+from tests.support.processes import gunicorn, manage, service_env, session_database_url
 
 # The production variables the README documents.
 PRODUCTION = {
@@ -70,12 +70,6 @@ def test_probes_answer_over_plain_http_whatever_the_host_header():
         assert api.headers["location"].startswith("https://orders.example.com/")
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.mark.django_db
 def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
     if connection.vendor != "postgresql":
@@ -83,7 +77,7 @@ def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
     env = service_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="off",
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=session_database_url(),
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="2",
     )

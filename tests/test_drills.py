@@ -19,19 +19,11 @@ from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 from notifications.models import SmsNotification
 from orders.models import Order
 from tests.factories import CustomerFactory
-from tests.support.processes import gunicorn, service_env
+from tests.support.processes import gunicorn, service_env, session_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ALL_SCOPES = "customers:read customers:write orders:read orders:write"
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -44,7 +36,7 @@ def service(settings) -> Iterator[tuple[str, dict[str, str]]]:
     env = service_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="off",
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=session_database_url(),
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="8",
         LOG_LEVEL="WARNING",

@@ -58,27 +58,42 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
 
 
 @contextmanager
-def gunicorn(env: Mapping[str, str], *, log: Path | None = None) -> Iterator[str]:
-    """Run gunicorn with the repository's config; yield its base URL.
+def gunicorn_process(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """Run gunicorn with the repository's config; yield its base URL and the master's pid.
 
-    Its output goes to a file (`log`, or a temporary one): a pipe nobody reads would fill up
-    and stall the server.
+    Its output goes to `log`: a pipe nobody reads would fill up and stall the server.
     """
     port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = log or Path(tmp) / "gunicorn.log"
-        with log_path.open("w") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-                cwd=BASE_DIR,
-                env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                yield _wait_until_serving(process, f"http://127.0.0.1:{port}", log_path)
-            finally:
-                stop(process)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=BASE_DIR,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield _wait_until_serving(process, f"http://127.0.0.1:{port}", log), process.pid
+        finally:
+            stop(process)
+
+
+@contextmanager
+def gunicorn(env: Mapping[str, str]) -> Iterator[str]:
+    """Run gunicorn with the repository's config; yield its base URL."""
+    with tempfile.TemporaryDirectory() as tmp, gunicorn_process(env, Path(tmp) / "log") as served:
+        yield served[0]
+
+
+def session_database_url() -> str:
+    """DATABASE_URL of the database this test session runs on, for a server process."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: Path) -> str:
