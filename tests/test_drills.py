@@ -19,6 +19,7 @@ from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 from notifications.models import SmsNotification
 from orders.models import Order
 from tests.factories import CustomerFactory
+from tests.support.concurrency import at_once
 from tests.support.processes import gunicorn, service_env, session_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,27 +52,11 @@ def service(settings) -> Iterator[tuple[str, dict[str, str]]]:
         yield base_url, {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _concurrently(count: int, call) -> list[int | str]:
-    barrier = threading.Barrier(count)
-
-    def one(i: int) -> int | str:
-        barrier.wait()
-        try:
-            return call(i)
-        except httpx.HTTPError as exc:
-            return type(exc).__name__
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
-
-
 def test_fifty_concurrent_creates_of_one_customer_code(service):
     base_url, headers = service
     body = {"code": "RACE", "name": "R", "contact_number": "0712345678", "email": "r@x.example"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        statuses = _concurrently(
-            50, lambda i: client.post("/api/customers/", json=body).status_code
-        )
+        statuses = at_once(50, lambda i: client.post("/api/customers/", json=body).status_code)
     counts = Counter(statuses)
     assert counts[201] == 1, counts
     assert set(counts) <= {201, 400, 409}, counts

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from customers.models import Customer
 from customers.services import CustomerCodeTaken, customer_create, customer_update
 from tests.conftest import full_access
 from tests.factories import CustomerFactory, UserFactory
+from tests.support.concurrency import at_once
 
 
 @pytest.mark.django_db
@@ -36,34 +34,19 @@ def test_update_to_a_taken_code_raises_a_domain_error():
 def test_concurrent_creates_of_one_code_give_one_201_and_no_500():
     user = UserFactory()
     workers = 8
-    barrier = threading.Barrier(workers)
-    statuses: list[int | str] = []
 
-    def create() -> None:
+    def create(_: int) -> int:
         client = APIClient()
         client.force_authenticate(user=user, token=full_access(user))
-        barrier.wait()
-        try:
-            response = client.post(
-                "/api/customers/",
-                {
-                    "code": "RACE1",
-                    "name": "Racer",
-                    "contact_number": "+254712345678",
-                    "email": "r@example.com",
-                },
-            )
-            statuses.append(response.status_code)
-        except Exception as exc:  # a crash is exactly what we look for
-            statuses.append(type(exc).__name__)
-        finally:
-            connection.close()
+        body = {
+            "code": "RACE1",
+            "name": "Racer",
+            "contact_number": "+254712345678",
+            "email": "r@example.com",
+        }
+        return client.post("/api/customers/", body).status_code
 
-    threads = [threading.Thread(target=create) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(workers, create)
 
     assert sorted(statuses, key=str) == sorted([201] + [400] * (workers - 1), key=str)
     assert Customer.objects.filter(code="RACE1").count() == 1

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -14,6 +12,7 @@ from idempotency.services import claim_key, fingerprint
 from orders.models import Order
 from tests.conftest import full_access
 from tests.factories import CustomerFactory, UserFactory
+from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -119,27 +118,14 @@ def test_cleanup_deletes_only_expired_keys(api_client):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_create_exactly_one_order():
     user = UserFactory()
-    workers = 10
-    barrier = threading.Barrier(workers)
-    results: list[tuple[int, str | None] | str] = []
 
-    def attempt() -> None:
+    def attempt(_: int) -> tuple[int, str | None]:
         client = APIClient()
         client.force_authenticate(user=user, token=full_access(user))
-        barrier.wait()
-        try:
-            response = post(client)
-            results.append((response.status_code, response.get("Idempotent-Replayed")))
-        except Exception as exc:  # a crash is what we look for
-            results.append(type(exc).__name__)
-        finally:
-            connection.close()
+        response = post(client)
+        return response.status_code, response.get("Idempotent-Replayed")
 
-    threads = [threading.Thread(target=attempt) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(10, attempt)
 
     assert Order.objects.count() == 1
     fresh = [r for r in results if r == (201, None)]
