@@ -13,30 +13,25 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still
 logger = logging.getLogger(__name__)
 
 
-class _FailOpen:
-    """A throttle guards the service; it must never take it down. If the shared cache
-    (Redis) is unreachable, requests go through and the outage is logged."""
-
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        try:
-            return super().allow_request(request, view)  # type: ignore[misc]
-        except Exception as exc:  # any cache failure at all
-            logger.warning("throttle_cache_unavailable", extra={"error": type(exc).__name__})
-            return True
-
-
-class ClientRateThrottle(_FailOpen, UserRateThrottle):
+class ClientRateThrottle(UserRateThrottle):
     """Per authenticated client (one local user per issuer and subject).
 
     DRF checks permissions before throttles, so callers without credentials are turned away
     (401/403) before they could use a rate; the public delivery-report endpoint is not
     throttled, so a burst of reports from the gateway is never dropped.
+
+    A throttle guards the service; it must never take it down. If the shared cache (Redis) is
+    unreachable, requests go through and the outage is logged.
     """
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         if not request.user or not request.user.is_authenticated:
             return True
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # any cache failure at all
+            logger.warning("throttle_cache_unavailable", extra={"error": type(exc).__name__})
+            return True
 
     def get_rate(self) -> str | None:
         # Read on use, not at import like DRF's THROTTLE_RATES, so settings changes apply.
