@@ -10,7 +10,6 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -25,7 +24,7 @@ from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 from identity.selectors import principal_of
 from notifications.api import SmsSummarySerializer
 from orders.models import Order, OrderStatus
-from orders.selectors import HistoryEntry, order_get, order_history, order_list
+from orders.selectors import HistoryEntry, order_history, order_list
 from orders.services import order_update, place_order
 
 
@@ -179,13 +178,6 @@ class OrderDetailView(generics.RetrieveAPIView[Order]):
     def get_queryset(self) -> QuerySet[Order]:
         return order_list()
 
-    def get_object(self) -> Order:
-        order = order_get(self.kwargs["pk"])
-        if order is None:
-            raise Http404
-        self.check_object_permissions(self.request, order)
-        return order
-
     @extend_schema(request=OrderUpdateSerializer, responses=OrderSerializer)
     def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
@@ -230,9 +222,5 @@ class OrderHistoryView(generics.GenericAPIView[Order]):
 
     @extend_schema(responses=HistoryEntrySerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        order = order_get(pk)
-        if order is None:
-            raise Http404
-        self.check_object_permissions(request, order)
-        entries = order_history(order=order)
+        entries = order_history(order=self.get_object())
         return Response(HistoryEntrySerializer(entries, many=True).data)
