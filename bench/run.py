@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench import wrk  # noqa: E402
 from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
-from tests.support.processes import gunicorn_process, stop  # noqa: E402
+from tests.support.processes import gunicorn_process, manage, service_env, stop  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -44,37 +44,24 @@ def log(message: str) -> None:
 
 
 def server_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "ENV_FILE": "/dev/null",
-            "DEBUG": "off",
-            "SECRET_KEY": "bench-only-secret-key-long-enough-to-pass-the-deploy-checks-0123",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "off",
-            "DATABASE_URL": DB_URL,
-            # Measure the service, not the rate limiter's refusals.
-            "API_THROTTLE_RATE": "100000000/second",
-            "SMS_BACKEND": "console",
-        }
+    """The environment of a production process (tests/support/processes.service_env), with
+    the baseline views and the benchmark's database."""
+    return service_env(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        DATABASE_URL=DB_URL,
+        # Measure the service, not the rate limiter's refusals.
+        API_THROTTLE_RATE="100000000/second",
+        SMS_BACKEND="console",
+        **overrides,
     )
-    env.update(overrides)
-    return env
 
 
-def manage(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def migrate(env: dict[str, str]) -> None:
+    result = manage("migrate", "--no-input", env=env)
     if result.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
+        raise SystemExit(f"migrate failed:\n{result.stdout}{result.stderr}")
 
 
 def fresh_database() -> None:
@@ -210,7 +197,7 @@ def main() -> None:
         env = server_env(OIDC_ISSUER=provider.issuer, OIDC_AUDIENCE=AUDIENCE)
         log("fresh PostgreSQL database, migrations, 1,000 orders")
         fresh_database()
-        manage("migrate", "--no-input", env=env)
+        migrate(env)
         seed_orders(1_000)
         token = provider.client_credentials_token()
         report = run_all(args, env, token, work)
