@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,16 @@ _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
     | {"message", "asctime", "request_id"}
 )
+
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what a client could
+# use to end a log line early, forge another one, or repaint a terminal (ANSI escapes).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line with its control characters written as escapes (`\\n`, `\\x1b`)."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class RequestIdFilter(logging.Filter):
@@ -62,7 +73,12 @@ class JsonFormatter(logging.Formatter):
 
 
 class ConsoleFormatter(logging.Formatter):
-    """`time LEVEL logger event key=value ...`, for a person reading a terminal."""
+    """`time LEVEL logger event key=value ...`, for a person reading a terminal.
+
+    Every value is written with its control characters escaped, so a request path or a
+    header cannot break a line in two or send escape sequences to the terminal; the lines of
+    a traceback are indented, so none of them can pass for a log line of its own.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         time = datetime.fromtimestamp(record.created, tz=UTC).strftime("%H:%M:%S")
@@ -70,8 +86,11 @@ class ConsoleFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id:
             fields = {"request_id": request_id, **fields}
-        pairs = " ".join(f"{k}={v}" for k, v in fields.items())
-        line = f"{time} {record.levelname:<7} {record.name} {record.getMessage()} {pairs}"
+        pairs = " ".join(f"{k}={escape_controls(str(v))}" for k, v in fields.items())
+        event = escape_controls(record.getMessage())
+        line = f"{time} {record.levelname:<7} {record.name} {event} {pairs}".rstrip()
         if record.exc_info:
-            line = f"{line}\n{self.formatException(record.exc_info)}"
-        return line.rstrip()
+            traceback = self.formatException(record.exc_info)
+            indented = (f"    {escape_controls(part)}" for part in traceback.splitlines())
+            line = "\n".join([line, *indented])
+        return line

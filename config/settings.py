@@ -90,16 +90,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Probes first: answered before host validation and HTTPS redirects, and not logged.
+    # Outermost, so even the answers of the middleware below carry the security headers.
+    "config.middleware.SecurityHeadersMiddleware",
+    # Probes next: answered before host validation and HTTPS redirects, and not logged.
     "config.middleware.HealthCheckMiddleware",
     "config.middleware.RequestLogMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
+    # NUL and lone surrogates are refused here, for every view, before anything reads them.
+    "config.middleware.RejectUnsafeCharactersMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, answering a missing trailing slash with 308 (keeps the method), not 301.
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Records who made each change in the audit trail (django-simple-history).
@@ -197,6 +202,11 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
     ],
+    # DRF's, showing a caller that may write but not read no more than the record's id.
+    "DEFAULT_RENDERER_CLASSES": [
+        "config.renderers.JSONRenderer",
+        "config.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
@@ -226,6 +236,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Patients (customers), their medication orders, and SMS notifications.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are public: they ignore credentials, so a stale token sent by
+    # habit gets the page, not a 401.
+    "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     # The contract is JSON. Forms are still parsed, for the browsable API's HTML forms.
     "PARSER_WHITELIST": ["config.parsers.SafeJSONParser"],

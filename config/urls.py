@@ -54,4 +54,7 @@ urlpatterns += [
     ),
 ]
 
+handler400 = "config.exceptions.bad_request"
+handler403 = "config.exceptions.permission_denied"
 handler404 = "config.exceptions.not_found"
+handler500 = "config.exceptions.server_error"

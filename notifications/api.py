@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -40,6 +40,15 @@ class DeliveryReportSerializer(serializers.Serializer):
     retryCount = serializers.CharField(required=False, allow_blank=True)
 
 
+CALLBACK_TOKEN_PARAMETER = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="The shared secret (AFRICASTALKING_CALLBACK_SECRET) of the callback URL.",
+)
+
+
 class DeliveryReportView(APIView):
     """Delivery reports from Africa's Talking.
 
@@ -53,7 +62,11 @@ class DeliveryReportView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser, MultiPartParser]
 
-    @extend_schema(request=DeliveryReportSerializer, responses={200: None, 403: None})
+    @extend_schema(
+        parameters=[CALLBACK_TOKEN_PARAMETER],
+        request={"application/x-www-form-urlencoded": DeliveryReportSerializer},
+        responses={200: None},
+    )
     def post(self, request: Request) -> Response:
         secret = settings.AFRICASTALKING_CALLBACK_SECRET
         token = request.query_params.get("token", "")

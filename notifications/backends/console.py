@@ -8,6 +8,7 @@ import threading
 import uuid
 from typing import TextIO
 
+from config.logging import escape_controls
 from customers.phone import mask_phone_number
 from notifications.backends import BaseSmsBackend
 
@@ -21,7 +22,10 @@ class ConsoleBackend(BaseSmsBackend):
     def send(self, *, to: str, message: str) -> str:
         message_id = f"console-{uuid.uuid4().hex}"
         with self._lock:
-            # The number is masked even here: terminal output ends up in logs too.
-            self.stream.write(f"SMS to {mask_phone_number(to)} ({message_id}):\n{message}\n\n")
+            # The number is masked even here: terminal output ends up in logs too. The text
+            # carries a patient's name as typed: escape what could forge lines or repaint
+            # the terminal.
+            text = escape_controls(message)
+            self.stream.write(f"SMS to {mask_phone_number(to)} ({message_id}):\n{text}\n\n")
             self.stream.flush()
         return message_id
