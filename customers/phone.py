@@ -22,6 +22,10 @@ def normalize_mobile_number(raw: str, *, region: str | None = None) -> str:
     Raises `InvalidPhoneNumber` with a message fit to show the user.
     """
     region = region or settings.PHONE_DEFAULT_REGION
+    if not raw.isascii():
+        # phonenumbers would read Arabic-Indic or full-width digits as 0-9; numbers here are
+        # ASCII digits only, everywhere, so what is stored is what was typed.
+        raise InvalidPhoneNumber("Enter the number with the digits 0-9, e.g. +254712345678.")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
