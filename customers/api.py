@@ -9,6 +9,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 
+from config.serializers import StrictInputMixin
 from customers.models import Customer
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 from customers.selectors import customer_code_taken, customer_get_by_code, customer_list
@@ -27,7 +28,7 @@ class PhoneNumberField(serializers.CharField):
             raise serializers.ValidationError(str(exc)) from exc
 
 
-class CustomerSerializer(serializers.ModelSerializer[Customer]):
+class CustomerSerializer(StrictInputMixin, serializers.ModelSerializer[Customer]):
     contact_number = PhoneNumberField(
         max_length=32, help_text="E.164; national numbers are read in the default region."
     )

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from config.validators import validate_single_line
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 
 # `add` would shadow the `/api/customers/add/` alias the original API published.
@@ -33,12 +34,14 @@ class Customer(models.Model):
     """A patient. `code` is the public identifier: kept as typed, unique whatever the case."""
 
     code = models.CharField(max_length=32, validators=[code_format, validate_code_not_reserved])
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     contact_number = models.CharField(
         max_length=16, validators=[validate_mobile_number], help_text="E.164, e.g. +254712345678"
     )
     email = models.EmailField()
-    insurance_number = models.CharField(max_length=64, blank=True, default="")
+    insurance_number = models.CharField(
+        max_length=64, blank=True, default="", validators=[validate_single_line]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from rest_framework import status
 
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
@@ -22,6 +23,26 @@ class CustomerHasOrders(Conflict):
         super().__init__(
             "This customer has orders and cannot be deleted; orders are medical records."
         )
+
+
+class CustomerGone(DomainError):
+    """The customer was deleted while the request was on its way (a concurrent delete)."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+
+    def __init__(self) -> None:
+        super().__init__("Not found.")
+
+
+def lock_customer(*, customer: Customer) -> bool:
+    """Lock the customer's row until the current transaction ends; False if it is gone.
+
+    A transaction that adds a row pointing at the customer (an order) calls this first, so a
+    concurrent delete waits for it and then sees the new row, rather than both committing and
+    PostgreSQL's deferred foreign key failing the second COMMIT (a 500, or on another database
+    an orphan). On SQLite, whose transactions take the write lock at BEGIN, it is a plain read.
+    """
+    return Customer.objects.select_for_update().filter(pk=customer.pk).exists()
 
 
 def _save(customer: Customer) -> Customer:
@@ -57,14 +78,23 @@ def customer_create(
 
 
 def customer_update(*, customer: Customer, **changes: Any) -> Customer:
-    for field, value in changes.items():
+    """Apply `changes`; a change to nothing (every value as it is) writes nothing: no audit
+    row, no new `updated_at`."""
+    changed = {f: v for f, v in changes.items() if getattr(customer, f) != v}
+    if not changed:
+        return customer
+    for field, value in changed.items():
         setattr(customer, field, value)
     return _save(customer)
 
 
 def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer without orders. Of concurrent deletes exactly one succeeds (and
+    writes the one "deleted" audit row); the others find nothing to delete."""
     try:
         with transaction.atomic():
+            if not lock_customer(customer=customer):
+                raise CustomerGone()
             customer.delete()
     except (ProtectedError, IntegrityError):
         # IntegrityError: an order for this customer committed after the ORM's check.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from identity.scopes import AccessGrant, required_scope
+from identity.scopes import SAFE_METHODS, AccessGrant, required_scope
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -39,3 +40,31 @@ class HasResourceScope(BasePermission):
         if not isinstance(grant, AccessGrant) or scope not in grant.scopes:
             raise InsufficientScope(scope)
         return True
+
+
+# What a caller that may write a resource but not read it gets back from a write: the record's
+# identifier, so it can refer to what it made, and nothing more.
+WRITE_ONLY_RESPONSE_FIELDS = ("id", "code")
+
+
+def visible_to_caller(data: Any, context: Mapping[str, Any]) -> Any:
+    """The part of a response body the caller may see.
+
+    A scope to write a resource is not a scope to read it: the answer to a write by a caller
+    without `<resource>:read` keeps only the identifier (`id` or `code`; a view may name other
+    fields in `write_only_response_fields`). Applied by the API's renderers, the one place
+    every response body passes, so no view can forget it; errors are left as they are.
+    """
+    view, request, response = context.get("view"), context.get("request"), context.get("response")
+    if view is None or request is None or response is None or response.status_code >= 400:
+        return data
+    resource = getattr(view, "scope_resource", None)
+    if not resource or (request.method or "GET").upper() in SAFE_METHODS:
+        return data
+    grant = getattr(request, "auth", None)
+    if isinstance(grant, AccessGrant) and f"{resource}:read" in grant.scopes:
+        return data
+    if not isinstance(data, Mapping):
+        return None
+    keep = getattr(view, "write_only_response_fields", WRITE_ONLY_RESPONSE_FIELDS)
+    return {key: data[key] for key in keep if key in data}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,9 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.fields import AsciiDecimalField
 from config.pagination import NewestFirstCursorPagination
+from config.serializers import StrictInputMixin
 from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
@@ -29,10 +32,9 @@ from orders.services import order_update, place_order
 
 
 def amount_field(**kwargs: Any) -> serializers.DecimalField:
-    """Money: positive, two places; integers are accepted and come back as "50.00"."""
-    return serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), **kwargs
-    )
+    """Money: positive, two places, ASCII digits; integers are accepted and come back as
+    "50.00"."""
+    return AsciiDecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -56,7 +58,7 @@ class CustomerCodeField(serializers.Field):
         return value.code
 
 
-class OrderSerializer(serializers.ModelSerializer[Order]):
+class OrderSerializer(StrictInputMixin, serializers.ModelSerializer[Order]):
     customer_code = CustomerCodeField(source="customer")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     amount = amount_field()
@@ -81,16 +83,20 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
         read_only_fields = ["status", "created_at", "updated_at"]
 
 
-class OrderUpdateSerializer(serializers.Serializer):
-    """What PATCH may change: the status, and the fields of a placed order."""
+class OrderUpdateSerializer(StrictInputMixin, serializers.ModelSerializer[Order]):
+    """What PATCH may change: the status, and the fields of a placed order (with the model's
+    own rules for each). At least one of them."""
 
-    item = serializers.CharField(max_length=200, required=False)
+    requires_a_field = True
     amount = amount_field(required=False)
-    physician_name = serializers.CharField(max_length=200, required=False)
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "customer_code" in self.initial_data:
+    class Meta:
+        model = Order
+        fields = ["item", "amount", "physician_name", "status"]
+        extra_kwargs = {name: {"required": False} for name in fields}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and "customer_code" in data:
             raise serializers.ValidationError(
                 {
                     "customer_code": [
@@ -99,7 +105,7 @@ class OrderUpdateSerializer(serializers.Serializer):
                     ]
                 }
             )
-        return attrs
+        return super().to_internal_value(data)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -107,6 +113,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     Python accepts, and a 500 is no answer to a strange but well-formed filter."""
 
     def to_python(self, value: Any) -> datetime | None:
+        if isinstance(value, str) and not value.isascii():
+            # Python reads other scripts' digits in dates too; we take ASCII digits only.
+            raise forms.ValidationError("Enter a valid date/time.", code="invalid")
         parsed: datetime | None = super().to_python(value)
         if parsed is None:
             return None

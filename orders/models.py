@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from config.validators import validate_single_line
 from customers.models import Customer
 
 
@@ -27,9 +28,9 @@ class Order(models.Model):
     instead."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    item = models.CharField(max_length=200)
+    item = models.CharField(max_length=200, validators=[validate_single_line])
     amount = models.DecimalField(max_digits=10, decimal_places=2)
-    physician_name = models.CharField(max_length=200)
+    physician_name = models.CharField(max_length=200, validators=[validate_single_line])
     status = models.CharField(
         max_length=16, choices=OrderStatus.choices, default=OrderStatus.PLACED
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from customers.selectors import customer_codes_by_id
 from orders.models import Order
 
 # The columns an order's representation shows, and no more: loading (above all, parsing the
@@ -60,8 +61,9 @@ class HistoryEntry:
 
 
 _ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
-# What the audit trail reports; bookkeeping columns are left out.
-_AUDITED_FIELDS = ("customer_id", "item", "amount", "physician_name", "status")
+# What the audit trail reports; bookkeeping columns are left out. The customer is shown by
+# its code, as the API names customers everywhere, never by its internal key.
+_AUDITED_FIELDS = ("customer", "item", "amount", "physician_name", "status")
 
 
 def _plain(value: Any) -> Any:
@@ -74,15 +76,25 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
     (on creation, every field's first value)."""
     history = order.history.select_related("history_user__identity")
     records = list(history.order_by("history_date", "history_id"))
+    codes = customer_codes_by_id(record.customer_id for record in records)
+
+    def change(field: str, old: Any, new: Any) -> FieldChange:
+        if field == "customer":
+            return FieldChange("customer_code", codes.get(old), codes.get(new))
+        return FieldChange(field, _plain(old), _plain(new))
+
     entries: list[HistoryEntry] = []
     previous = None
     for record in records:
         if previous is None:
-            changes = [FieldChange(f, None, _plain(getattr(record, f))) for f in _AUDITED_FIELDS]
+            changes = [
+                change(f, None, getattr(record, f"{f}_id" if f == "customer" else f))
+                for f in _AUDITED_FIELDS
+            ]
         else:
             changes = [
-                FieldChange(change.field, _plain(change.old), _plain(change.new))
-                for change in record.diff_against(previous).changes
+                change(delta.field, delta.old, delta.new)
+                for delta in record.diff_against(previous, included_fields=_AUDITED_FIELDS).changes
             ]
         entries.append(
             HistoryEntry(

@@ -4,12 +4,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
+from customers.services import lock_customer
 from notifications.services import queue_order_confirmation
-from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus
+from orders.models import ALLOWED_TRANSITIONS, Order
 
 
 class UnknownCustomer(DomainError):
@@ -24,6 +25,13 @@ class OrderNotEditable(Conflict):
     pass
 
 
+class OrderAlreadyInStatus(Conflict):
+    """Asking a final order for the status it already has: the change the caller asked for was
+    not theirs to make (another request made it, or it was made long ago)."""
+
+    field = "status"
+
+
 @transaction.atomic
 def place_order(
     *,
@@ -33,19 +41,16 @@ def place_order(
     physician_name: str,
     created_by: User | None = None,
 ) -> Order:
-    order = Order(
+    if not lock_customer(customer=customer):
+        # Deleted between validation and now.
+        raise UnknownCustomer(f"No customer with code '{customer.code}'.")
+    order = Order.objects.create(
         customer=customer,
         item=item,
         amount=amount,
         physician_name=physician_name,
         created_by=created_by,
     )
-    try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError:
-        # The customer was deleted between validation and insert.
-        raise UnknownCustomer(f"No customer with code '{customer.code}'.") from None
     # The outbox row commits with the order or not at all; the worker sends it later.
     queue_order_confirmation(order=order)
     return order
@@ -56,18 +61,25 @@ def order_update(*, order: Order, status: str | None = None, **corrections: Any)
     """Correct a placed order's fields and/or move it along its life cycle.
 
     The row is locked first, so two clerks fulfilling and cancelling the same order at once
-    cannot both win.
+    cannot both win: the second is told the order is already final (409). A request that
+    changes nothing writes nothing: no audit row, no new `updated_at`.
     """
     order = Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
-    if corrections and order.status != OrderStatus.PLACED:
+    final = not ALLOWED_TRANSITIONS[order.status]
+    if status is not None and status == order.status and final:
+        raise OrderAlreadyInStatus(f"This order is already {order.status}.")
+    if corrections and final:
         raise OrderNotEditable(
             f"This order is {order.status}; only placed orders can be corrected."
         )
-    for field, value in corrections.items():
-        setattr(order, field, value)
+    changed = {f: v for f, v in corrections.items() if getattr(order, f) != v}
     if status is not None and status != order.status:
         if status not in ALLOWED_TRANSITIONS[order.status]:
             raise InvalidStatusTransition(f"An order cannot go from {order.status} to {status}.")
-        order.status = status
-    order.save()
+        changed["status"] = status
+    if not changed:
+        return order
+    for field, value in changed.items():
+        setattr(order, field, value)
+    order.save(update_fields=[*changed, "updated_at"])
     return order

@@ -102,9 +102,11 @@ def test_customer_code_of_the_wrong_shape_is_400(api_client, customer, customer_
 
 
 def test_status_cannot_be_set_on_create(api_client, customer):
+    # Silently ignoring it would answer 201 for an order that is not what was asked for.
     response = api_client.post("/api/orders/", {**ORIGINAL, "status": "fulfilled"})
-    assert response.status_code == 201
-    assert Order.objects.get().status == OrderStatus.PLACED
+    assert response.status_code == 400
+    assert response.json() == {"status": ["This field is read-only."]}
+    assert not Order.objects.exists()
 
 
 def test_malformed_json_is_400(api_client):
