@@ -154,7 +154,7 @@ def _valid(operation: Operation, name: str) -> Any:
 
 
 @pytest.fixture
-def records(settings) -> dict[str, str]:
+def records(settings):
     settings.AFRICASTALKING_CALLBACK_SECRET = CALLBACK_SECRET
     customer = CustomerFactory(code="CUST001")
     order = OrderFactory(customer=customer)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 NEW = {"code": "NEW1", "name": "Wanjiru", "contact_number": "0712345678", "email": "w@x.example"}
 
 
-def _client_with(*scopes: str) -> APIClient:
+def _client_with(*scopes):
     user = UserFactory()
     client = APIClient()
     client.force_authenticate(

@@ -263,7 +263,7 @@ def test_of_thirty_concurrent_final_changes_exactly_one_is_made():
 # --- 9. A write-only caller sees the id, not the record -------------------------------------
 
 
-def _client_with(*scopes: str) -> APIClient:
+def _client_with(*scopes):
     user = UserFactory()
     client = APIClient()
     client.force_authenticate(
