@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from identity.scopes import AccessGrant
-from tests.fhir.validation import validate
 from tests.factories import UserFactory
+from tests.fhir.validation import validate
 
 BASE = "http://testserver/fhir/R4"
 
