@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import reduce
@@ -55,6 +55,8 @@ from fhir.resources import (
     patient_resource,
     searchset,
 )
+from identity.permissions import InsufficientScope
+from identity.scopes import FHIR_READ_SCOPES
 from notifications.selectors import (
     notification_customer_code_is,
     notification_order_in,
@@ -798,11 +800,16 @@ def search(
     *,
     base: str,
     lenient: bool,
-    include_payload: bool,
+    readable: Collection[str],
 ) -> dict[str, Any]:
     """Run a search and return its searchset Bundle: one query for the page, one more for
-    `_include`d Patients, whatever the page size or depth."""
+    `_include`d Patients, whatever the page size or depth. `readable`: the resource types the
+    caller may read; Communication texts need MedicationRequest (orders), included Patients
+    need Patient."""
     query = parse(resource_type, items, base=base, lenient=lenient)
+    if query.include_patients and "Patient" not in readable:
+        raise InsufficientScope(f"{FHIR_READ_SCOPES['Patient']} system/Patient.rs")
+    include_payload = "MedicationRequest" in readable
     page = _fetch(query)
     entries = [
         Entry(resource_of(resource_type, row, base=base, include_payload=include_payload), "match")

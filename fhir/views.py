@@ -46,7 +46,7 @@ from fhir.search import audit_version, fulfilled_at, search
 from identity.authentication import ProviderUnreachable
 from identity.keys import ProviderUnavailable, provider_keys
 from identity.permissions import HasFhirReadScope
-from identity.scopes import AccessGrant, may_read_fhir, smart_scopes_supported
+from identity.scopes import FHIR_READ_SCOPES, AccessGrant, may_read_fhir, smart_scopes_supported
 from notifications.selectors import notification_get
 from orders.models import OrderStatus
 from orders.selectors import fulfilled_order_audited, order_audited, order_history_record
@@ -100,9 +100,17 @@ def _history_id(vid: str) -> int:
     return history_id
 
 
-def _may_read_orders(request: Request) -> bool:
+def _readable(request: Request) -> frozenset[str]:
+    """The resource types the caller may read."""
     grant = request.auth
-    return isinstance(grant, AccessGrant) and may_read_fhir(grant.scopes, "MedicationRequest")
+    if not isinstance(grant, AccessGrant):
+        return frozenset()
+    return frozenset(t for t in FHIR_READ_SCOPES if may_read_fhir(grant.scopes, t))
+
+
+def _may_read_orders(request: Request) -> bool:
+    """Whether the caller may read orders, and so the text of their SMS."""
+    return "MedicationRequest" in _readable(request)
 
 
 class SearchView(FhirView):
@@ -123,7 +131,7 @@ class SearchView(FhirView):
             items,
             base=fhir_base(request),
             lenient=prefers_lenient(request),
-            include_payload=_may_read_orders(request),
+            readable=_readable(request),
         )
         return Response(bundle)
 

@@ -54,3 +54,12 @@ def matches(bundle: dict[str, Any], mode: str = "match") -> list[str]:
         for e in bundle.get("entry", [])
         if e["search"]["mode"] == mode
     ]
+
+
+def next_link(bundle: dict[str, Any]) -> str | None:
+    """The Bundle's `next` link as a path on the test server, or None on the last page."""
+    url = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
+    if url is None:
+        return None
+    assert url.startswith(BASE)
+    return str(url).removeprefix("http://testserver")

@@ -72,7 +72,8 @@ INVARIANTS: dict[str, list[tuple[str, str]]] = {
             "(type = 'history') or "
             "entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
         ),
-        ("bdl-8", "entry.all(fullUrl.contains('/_history/').not())"),
+        # On each entry, where an empty result passes: an entry without fullUrl (an outcome).
+        ("bdl-8", "entry.where(fullUrl.exists()).all(fullUrl.contains('/_history/').not())"),
         (
             "bdl-9",
             "type = 'document' implies (identifier.system.exists() and identifier.value.exists())",
