@@ -12,7 +12,7 @@ from tests.fhir.validation import validate
 BASE = "http://testserver/fhir/R4"
 
 
-def client_with(*scopes: str) -> APIClient:
+def client_with(*scopes):
     """A caller holding exactly `scopes`, authenticated as the bearer-token path would."""
     user = UserFactory()
     client = APIClient()

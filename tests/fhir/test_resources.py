@@ -169,7 +169,7 @@ def test_a_row_saved_before_the_audit_trail_has_no_version_id():
 def test_patient_language_when_the_customer_has_one():
     # Customer.preferred_language arrives with issue 11; an attribute stands in for it here.
     swahili = customer()
-    swahili.preferred_language = "sw"  # type: ignore[attr-defined]
+    swahili.preferred_language = "sw"
     resource = patient_resource(swahili, version=Version("1", AT))
     validate(resource)
     assert resource["communication"][0]["language"]["coding"][0]["code"] == "sw"
