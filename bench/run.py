@@ -140,6 +140,19 @@ def latency_ms(url: str, token: str, samples: int) -> float:
     return statistics.median(timings)
 
 
+def paired_latency_ms(urls: list[str], token: str, samples: int) -> list[float]:
+    """p50 of sequential requests to each of `urls`, taken in turns so that a machine busy
+    with something else slows each of them alike."""
+    timings: list[list[float]] = [[] for _ in urls]
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(samples):
+            for index, url in enumerate(urls):
+                started = time.perf_counter()
+                client.get(url).raise_for_status()
+                timings[index].append((time.perf_counter() - started) * 1000)
+    return [round(statistics.median(t), 2) for t in timings]
+
+
 def deep_cursor(offset: int) -> str:
     """A cursor pointing `offset` orders deep, as the API would hand it out."""
     import base64
@@ -263,6 +276,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             "<=",
             1.5,
         ),
+        (
+            "FHIR MedicationRequest page / REST order list, p50 in turns",
+            report["fhir_page_p50_ms"]["ratio FHIR / REST"],
+            "<=",
+            1.5,
+        ),
         ("bearer-token check, CPU ms", report["token_check"]["cpu_ms_per_check"], "<=", 0.2),
         (
             "token check network calls after warm-up",
@@ -328,6 +347,13 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
                 )
             independence[f"{latency * 1000:.0f} ms"] = result.p50_ms
 
+        log("FHIR MedicationRequest page and REST order list, 50 each, in turns")
+        rest_p50, fhir_p50 = paired_latency_ms(
+            [f"{base}/api/orders/?page_size=50", f"{base}/fhir/R4/MedicationRequest?_count=50"],
+            token,
+            200,
+        )
+
         log(f"list latency at 1,000 and {args.big:,} orders")
         small = {
             "first page": latency_ms(f"{base}/api/orders/?page_size=50", token, 200),
@@ -375,6 +401,11 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             "ratio first page": round(big["first page"] / small["first page"], 3),
             "ratio deep page": round(big["deep page"] / small["deep page"], 3),
         },
+        "fhir_page_p50_ms": {
+            "REST order list (50)": rest_p50,
+            "FHIR MedicationRequest (50)": fhir_p50,
+            "ratio FHIR / REST": round(fhir_p50 / rest_p50, 3),
+        },
         "gunicorn_worker_rss_mb": round(rss, 1),
         "gateway_independence": {
             "create order p50 ms": independence,
@@ -420,7 +451,13 @@ def write(report: dict) -> None:
     for name, value in report["list_latency_ms"].items():
         lines.append(f"- {name}: {value}")
     lines += ["", f"gunicorn worker RSS after the run: {report['gunicorn_worker_rss_mb']} MB"]
-    for extra in ("token_check", "sms_worker", "gateway_independence", "fhir_models"):
+    for extra in (
+        "token_check",
+        "sms_worker",
+        "gateway_independence",
+        "fhir_page_p50_ms",
+        "fhir_models",
+    ):
         lines += ["", f"{extra}: `{json.dumps(report[extra])}`"]
     lines += ["", "| target | measured | bar | met |", "|---|---:|---|---|"]
     for t in report["targets"]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -93,7 +94,10 @@ class FhirJSONRenderer(BaseRenderer):
         if data is None:
             return b""
         request = (renderer_context or {}).get("request")
-        pretty = request is not None and request.query_params.get("_pretty") == "true"
+        try:
+            pretty = request is not None and request.query_params.get("_pretty") == "true"
+        except SuspiciousOperation:  # a query string Django refused: the error is answered
+            pretty = False
         text = json.dumps(
             data,
             ensure_ascii=False,
@@ -129,6 +133,10 @@ def _diagnostics(data: Any) -> str:
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """The service's exception handler (config.exceptions), its answer as an
     OperationOutcome: same statuses and headers (WWW-Authenticate, Retry-After)."""
+    if isinstance(exc, SuspiciousOperation):
+        # Django's own refusals of a request (too many parameters, a bad Host): a 400, in the
+        # facade's format rather than Django's HTML page.
+        exc = exceptions.ParseError("The request was refused as malformed.")
     response = exception_handler(exc, context)
     if response is None:
         return None

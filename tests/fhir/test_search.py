@@ -445,3 +445,22 @@ def test_hostile_searches_of_other_types_are_4xx_outcomes(fhir_client, clinic, p
 def test_too_many_parameters_is_400(fhir_client):
     query = "&".join(["name=a"] * 41)
     assert_outcome(fhir_get(fhir_client, f"Patient?{query}"), 400)
+
+
+def test_more_parameters_than_django_parses_is_a_400_outcome(fhir_client):
+    query = "&".join(f"p{n}=1" for n in range(1100))
+    assert_outcome(fhir_get(fhir_client, f"Patient?{query}"), 400)
+
+
+def test_throttled_callers_get_429_outcomes_with_retry_after(fhir_client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_THROTTLE_RATE = "1/minute"
+    try:
+        assert fhir_get(fhir_client, "Patient").status_code == 200
+        response = fhir_get(fhir_client, "Patient")
+        assert_outcome(response, 429, "throttled")
+        assert "Retry-After" in response
+    finally:
+        cache.clear()
