@@ -9,7 +9,7 @@ import pytest
 from fhir.search import SearchError, alternatives, date_bounds, split_token, unescape
 
 
-def utc(*parts: int) -> datetime:
+def utc(*parts):
     return datetime(*parts, tzinfo=UTC)
 
 
