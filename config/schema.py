@@ -52,7 +52,9 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         codes.add("404")  # a page or cursor that does not exist
     if any(p.get("name") == "Idempotency-Key" for p in parameters):
         codes |= {"409", "422"}
-    if method == "delete" or (method == "patch" and path.startswith("/api/orders/")):
+    if method in _WRITE or method == "delete":
+        # A state the request cannot apply to: a final order, a customer with orders, an SMS
+        # that has not failed, a key still in use.
         codes.add("409")
     return codes
 

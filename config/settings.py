@@ -15,6 +15,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from identity.scopes import smart_scopes_supported
+
 # Lets the generic classes (ModelAdmin[Customer], QuerySet[Order]) be subscripted at run time.
 django_stubs_ext.monkeypatch()
 
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "orders",
     "idempotency",
     "notifications",
+    "fhir",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +299,8 @@ OAUTH2_PROVIDER = {
         "customers:write": "Create, change and delete patients",
         "orders:read": "Read orders",
         "orders:write": "Place and change orders",
+        # SMART on FHIR backend services: read and search FHIR resources (fhir app).
+        **dict.fromkeys(smart_scopes_supported(), "Read and search FHIR resources"),
     },
     "DEFAULT_SCOPES": ["customers:read", "orders:read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OIDC_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
@@ -393,3 +398,23 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 LOGGING["filters"]["redact_token"] = {"()": "notifications.log_filters.RedactTokenFilter"}
 for _name in ("django.server", "django.request"):
     LOGGING["loggers"][_name]["filters"] = ["redact_token"]
+
+# --- FHIR ---
+# The read-only FHIR R4 facade under /fhir/R4/ (fhir app; README "FHIR R4 API").
+# The facade's base URL as clients must see it (e.g. https://orders.example.com/fhir/R4), used
+# in fullUrl, links, references and the order-amount extension's URL. Empty: taken from each
+# request (scheme and Host, so behind a proxy set USE_X_FORWARDED_PROTO and ALLOWED_HOSTS).
+FHIR_BASE_URL: str = env.str("FHIR_BASE_URL", default="").rstrip("/")
+if FHIR_BASE_URL and not FHIR_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("FHIR_BASE_URL must be an absolute http(s) URL, or empty.")
+# Where integrators read about the facade (README "FHIR R4 API" as published), linked from the
+# CapabilityStatement; empty: the statement names the README section.
+FHIR_DOCUMENTATION_URL: str = env.str("FHIR_DOCUMENTATION_URL", default="")
+# Patient.identifier systems. Settings because the draft Kenyan guides disagree on them.
+FHIR_PATIENT_IDENTIFIER_SYSTEM: str = env.str(
+    "FHIR_PATIENT_IDENTIFIER_SYSTEM", default="urn:patient-orders:customer-code"
+)
+FHIR_INSURANCE_IDENTIFIER_SYSTEM: str = env.str(
+    "FHIR_INSURANCE_IDENTIFIER_SYSTEM",
+    default="https://fhir.dha.go.ke/fhir/Identifier/sha-number",
+)

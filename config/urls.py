@@ -23,6 +23,8 @@ urlpatterns = [
     path("api/orders/", include("orders.urls")),
     path("api/", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The read-only FHIR R4 facade (fhir app); not part of the OpenAPI schema.
+    path("fhir/R4/", include("fhir.urls")),
     # The split view serves its script as a file, so the page works under a strict CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # The browsable API's "Log in" and "Log out" lead to the OpenID Connect login.

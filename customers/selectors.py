@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
-from django.db.models.functions import Lower
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 
+from config.queries import between
 from customers.models import Customer
 
 
@@ -38,3 +41,92 @@ def customer_code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
 
 def customer_codes_by_id(ids: Iterable[int]) -> dict[int, str]:
     return dict(Customer.objects.filter(pk__in=set(ids)).values_list("pk", "code"))
+
+
+# --- Reads for the FHIR facade (fhir app): criteria as Q objects the caller combines, a page
+# function that owns ordering and keyset paging, and the audit trail's versions. ---
+
+
+def customers_with_exact_code(code: str) -> QuerySet[Customer]:
+    """The customer whose code is exactly `code` (FHIR ids are case-sensitive), still found
+    through the index on LOWER(code)."""
+    return customers_with_code(code).filter(code=code)
+
+
+def customer_list_audited() -> QuerySet[Customer]:
+    """Customers with their audit trail's latest entry: `audit_version` (its history id) and
+    `audit_at` (when). A customer saved before the audit trail existed has no entry: no
+    version, and `updated_at` as its time."""
+    latest = Customer.history.filter(id=OuterRef("pk")).order_by("-history_date", "-history_id")
+    return Customer.objects.alias(code_lower=Lower("code")).annotate(
+        audit_version=Subquery(latest.values("history_id")[:1]),
+        audit_at=Coalesce(Subquery(latest.values("history_date")[:1]), F("updated_at")),
+    )
+
+
+def customer_pk_in(pks: Collection[int]) -> Q:
+    return Q(pk__in=pks)
+
+
+# Matches nobody: what a code with a non-ASCII character in it matches (see customers_with_code).
+_NOBODY = Q(pk__in=[])
+
+
+def customer_code_is(code: str) -> Q:
+    """Exactly this code, through the index on LOWER(code)."""
+    return Q(code_lower=code.lower(), code=code) if code.isascii() else _NOBODY
+
+
+def customer_code_matches(code: str) -> Q:
+    """This code in any ASCII case, as the REST API finds customers."""
+    return Q(code_lower=code.lower()) if code.isascii() else _NOBODY
+
+
+def customer_insurance_number_is(number: str) -> Q:
+    return Q(insurance_number=number)
+
+
+def customer_name_contains(text: str) -> Q:
+    return Q(name__icontains=text)
+
+
+def customer_phone_is(e164: str) -> Q:
+    return Q(contact_number=e164)
+
+
+def customer_email_is(email: str) -> Q:
+    return Q(email__iexact=email)
+
+
+def customer_audited_between(start: datetime | None, end: datetime | None) -> Q:
+    """Last changed (by the audit trail) within [start, end)."""
+    return between("audit_at", start, end)
+
+
+def customer_page(*, where: Q, after_pk: int | None, limit: int) -> list[Customer]:
+    """Up to `limit` customers matching `where`, in id order, after the customer `after_pk`:
+    keyset paging, so a deep page costs what the first one does. One query."""
+    customers = customer_list_audited().filter(where)
+    if after_pk is not None:
+        customers = customers.filter(pk__gt=after_pk)
+    return list(customers.order_by("pk")[:limit])
+
+
+def customer_audited_with_code(code: str) -> Customer | None:
+    return customer_list_audited().filter(customer_code_is(code)).first()
+
+
+def customer_deleted_with_code(code: str) -> Any | None:
+    """The audit trail's record of deleting the customer whose code was exactly `code`, the
+    latest if several were; None when none was deleted. (The history table has no index on
+    code: this runs only after a read found no current customer.)"""
+    return (
+        Customer.history.filter(code=code, history_type="-")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+
+
+def customer_history_record(*, customer_pk: int, history_id: int) -> Any | None:
+    """One entry of a customer's audit trail (a historical record), or None."""
+    return Customer.history.filter(id=customer_pk, history_id=history_id).first()

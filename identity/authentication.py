@@ -19,7 +19,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.request import Request
 
 from identity.keys import ProviderUnavailable
-from identity.scopes import API_SCOPES, AccessGrant, scopes_from_claims
+from identity.scopes import AccessGrant, known_scopes, scopes_from_claims
 from identity.services import user_for_subject
 from identity.tokens import InvalidToken, validate_access_token
 
@@ -94,7 +94,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             logger.info("bearer_token_rejected reason=built_in")
             raise InvalidBearerToken
         access_token = oauth_request.access_token
-        scopes = frozenset(access_token.scope.split()) & API_SCOPES
+        scopes = known_scopes(access_token.scope.split())
         if access_token.user is not None:
             user = _active(access_token.user)
             return user, AccessGrant(BUILT_IN_ISSUER, str(user.pk), scopes)
@@ -123,7 +123,7 @@ class SessionGrantAuthentication(SessionAuthentication):
         grant = AccessGrant(
             issuer=str(stored.get("issuer", "")),
             subject=str(stored.get("subject", "")),
-            scopes=frozenset(stored.get("scopes", [])) & API_SCOPES,
+            scopes=known_scopes(stored.get("scopes", [])),
         )
         _remember_subject(request, grant)
         return user, grant

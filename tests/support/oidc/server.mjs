@@ -17,6 +17,16 @@ const keysFile = process.env.OIDC_TEST_KEYS_FILE;
 const audience = process.env.OIDC_TEST_AUDIENCE;
 const redirectUris = (process.env.OIDC_TEST_REDIRECT_URIS || "").split(" ").filter(Boolean);
 const apiScopes = "customers:read customers:write orders:read orders:write";
+// SMART on FHIR system scopes (v2 and v1 forms) for the FHIR facade's tests.
+const smartScopes = [
+  "system/Patient.rs",
+  "system/MedicationRequest.rs",
+  "system/MedicationDispense.rs",
+  "system/Communication.rs",
+  "system/*.rs",
+  "system/Patient.read",
+  "system/*.read",
+].join(" ");
 
 let jwksRequests = 0;
 let provider;
@@ -40,6 +50,14 @@ function build(issuer) {
       response_types: [],
       scope: "customers:read orders:read",
     },
+    {
+      client_id: "fhir-system",
+      client_secret: "fhir-system-secret",
+      grant_types: ["client_credentials"],
+      redirect_uris: [],
+      response_types: [],
+      scope: smartScopes,
+    },
   ];
   if (redirectUris.length) {
     clients.push({
@@ -55,7 +73,7 @@ function build(issuer) {
   const next = new Provider(issuer, {
     clients,
     jwks,
-    scopes: ["openid", "email", ...apiScopes.split(" ")],
+    scopes: ["openid", "email", ...apiScopes.split(" "), ...smartScopes.split(" ")],
     claims: { openid: ["sub"], email: ["email"] },
     findAccount: (ctx, id) => ({
       accountId: id,
@@ -71,7 +89,7 @@ function build(issuer) {
         getResourceServerInfo: (ctx, resourceIndicator) => {
           if (resourceIndicator !== audience) throw new errors.InvalidTarget();
           return {
-            scope: apiScopes,
+            scope: `${apiScopes} ${smartScopes}`,
             audience,
             accessTokenTTL: 600,
             accessTokenFormat: "jwt",
