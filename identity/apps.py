@@ -8,5 +8,6 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity"
 
     def ready(self) -> None:
-        # Connects the settings-changed receiver and registers the OpenAPI security schemes.
-        from identity import keys, schema  # noqa: F401
+        # Connects the settings-changed receiver, the sign-in audit receivers, and registers
+        # the OpenAPI security schemes.
+        from identity import keys, lockout, schema  # noqa: F401
