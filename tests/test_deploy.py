@@ -7,7 +7,13 @@ import httpx
 import pytest
 from django.db import connection
 
-from tests.support.processes import gunicorn, manage, service_env, session_database_url
+from tests.support.processes import (
+    gunicorn,
+    gunicorn_process,
+    manage,
+    service_env,
+    session_database_url,
+)
 
 # The production variables the README documents.
 PRODUCTION = {
@@ -98,3 +104,15 @@ def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
         # ... and replaces the dead ones by itself.
         statuses = [client.get("/readyz").status_code for _ in range(8)]
         assert statuses == [200] * 8
+
+
+def test_gunicorn_starts_without_an_error_when_home_is_read_only(tmp_path):
+    # As on a read-only root filesystem. /proc/self takes no new directory, even from root.
+    env = service_env(ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off", HOME="/proc/self")
+    env.pop("XDG_RUNTIME_DIR", None)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_process(env, log) as (base_url, _):
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
+    output = log.read_text()
+    assert "[ERROR]" not in output, output
+    assert "control" not in output.lower(), output
