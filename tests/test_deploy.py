@@ -3,6 +3,8 @@ separate process, gunicorn with the repository's config."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from django.db import connection
@@ -116,3 +118,22 @@ def test_gunicorn_starts_without_an_error_when_home_is_read_only(tmp_path):
     output = log.read_text()
     assert "[ERROR]" not in output, output
     assert "control" not in output.lower(), output
+
+
+def test_gunicorn_without_collected_static_files_stops_naming_the_missing_step(tmp_path):
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off", STATIC_ROOT=str(tmp_path)
+    )
+    with pytest.raises(RuntimeError, match=r"manage\.py collectstatic"), gunicorn(env):
+        pass
+
+
+def test_gunicorn_serves_the_api_docs_and_their_static_files():
+    env = service_env(ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off")
+    with gunicorn(env) as base_url:
+        docs = httpx.get(f"{base_url}/api/docs/")
+        assert docs.status_code == 200
+        scripts = re.findall(r'src="(/static/[^"]+\.js)"', docs.text)
+        assert scripts
+        for script in scripts:
+            assert httpx.get(f"{base_url}{script}").status_code == 200
