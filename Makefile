@@ -9,7 +9,7 @@ OIDC_TEST_PROVIDER := tests/support/oidc/node_modules/.package-lock.json
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench bench-sms lint lint-deploy format typecheck migrations-check check lock clean
+.PHONY: help run test fuzz bench bench-sms lint lint-deploy format typecheck migrations-check check lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST)
 
 test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+fuzz: $(VENV)/.deps-dev ## schemathesis at depth against gunicorn for FUZZ_SECONDS (default 600; PostgreSQL when DATABASE_URL says so)
+	$(BIN)/python tests/fuzz.py
 
 bench: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Benchmark against same-run baselines (PostgreSQL, wrk); writes bench/results/
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -26,5 +26,9 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The proxy in front (Render, an ingress) sets X-Forwarded-*; trust it from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No control socket (gunicornc, gunicorn 25.1+): nothing here uses it (orchestrators send
+# signals), and its default path, $HOME/.gunicorn/gunicorn.ctl, fails with an error line on a
+# read-only root filesystem and is shared by every gunicorn run from the same home.
+control_socket_disable = True
 # /dev/shm rather than a possibly slow container disk for worker heartbeats.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

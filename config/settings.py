@@ -8,6 +8,7 @@ environment variables win over it. Secrets may also come from a file named by `N
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and whitenoise serves from (with DEBUG off, config/wsgi.py
+# refuses to start until collectstatic has run).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed names in production (collectstatic at build), so browsers may cache
@@ -314,6 +317,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Refuses a grant type the client is not registered for before any password is checked.
+    "OAUTH2_VALIDATOR_CLASS": "identity.provider.OAuth2Validator",
     # Plain-http callbacks only for a development server on this machine.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
 }
@@ -348,6 +353,41 @@ LOGGING: dict[str, Any] = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Sign-in lockout ---
+# Password guessing at the built-in provider's /o/login/ (django-axes; README "Identity and
+# security"): after LOGIN_FAILURE_LIMIT failed sign-ins for one account, or from one client
+# address, within LOGIN_LOCKOUT_MINUTES, every sign-in for it is refused (429) until that long
+# after the last failure. Counted in the database, so every process and replica counts
+# together whatever the cache, and `manage.py axes_reset_username NAME` unlocks an account.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# How many proxies in front append to X-Forwarded-For (Render: 2, Cloudflare and its own
+# balancer; an ingress: 1). The client's address is the entry that far from the right.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+INSTALLED_APPS += ["axes"]
+# Last, as django-axes documents: it turns a sign-in its backend refused into the lockout page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Two separate counts: one per account (from any address), one per address (for any account).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not wipe the count: it would wipe the address's too, so anyone with an
+# account of their own could sign in to it between guesses at another.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "identity.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "identity.lockout.locked_out"
+# identity.lockout logs each failure and lockout as an event without the username; axes's
+# own lines would carry it (and its table of successful sign-ins is not needed).
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+LOGGING["loggers"]["axes"] = {"level": "ERROR"}
+# --- end Sign-in lockout ---
 
 # --- SMS ---
 # Order confirmations by SMS through Africa's Talking; see README, "SMS notifications".

@@ -8,5 +8,8 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity"
 
     def ready(self) -> None:
-        # Connects the settings-changed receiver and registers the OpenAPI security schemes.
-        from identity import keys, schema  # noqa: F401
+        # The project-wide system checks (config is not an app, so this one registers them);
+        # the settings-changed receiver, the sign-in audit receivers, and the OpenAPI
+        # security schemes.
+        from config import checks  # noqa: F401
+        from identity import keys, lockout, schema  # noqa: F401

@@ -4,10 +4,16 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from identity.scopes import API_SCOPES, AccessGrant
 from tests.factories import UserFactory
+
+# Every property-based test draws the same examples on every run and keeps no example
+# database: no random example decides whether the suite passes (`make fuzz` is for exploring).
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.load_profile("deterministic")
 
 
 @pytest.fixture

@@ -3,11 +3,24 @@ separate process, gunicorn with the repository's config."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
+import yaml
 from django.db import connection
 
-from tests.support.processes import gunicorn, manage, service_env, session_database_url
+from tests.support.processes import (
+    gunicorn,
+    gunicorn_process,
+    manage,
+    service_env,
+    session_database_url,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The production variables the README documents.
 PRODUCTION = {
@@ -15,6 +28,7 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://orders.example.com",
     "USE_X_FORWARDED_PROTO": "on",
     "SECURE_HSTS_PRELOAD": "on",
+    "CACHE_URL": "redis://redis:6379/0",
 }
 
 
@@ -29,6 +43,60 @@ def test_check_deploy_notices_a_weakened_setting():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
     assert "security.W004" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_the_throttle_cache_is_per_process():
+    env = service_env(**PRODUCTION)
+    for name in ("CACHE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "config.W001" in result.stderr + result.stdout
+
+
+def _shared_cache_url(environment: dict[str, str]) -> str:
+    url = environment.get("CACHE_URL") or environment.get("REDIS_URL")
+    assert url, "no CACHE_URL or REDIS_URL"
+    return url
+
+
+def test_compose_gives_the_web_service_its_redis():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    url = _shared_cache_url(services["web"]["environment"])
+    assert services[urlsplit(url).hostname]["image"].startswith("redis:")
+    assert "redis" in services["web"]["depends_on"]
+
+
+def test_render_gives_the_web_service_a_key_value_instance():
+    blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
+    by_name = {service["name"]: service for service in blueprint["services"]}
+    (web,) = [service for service in blueprint["services"] if service["type"] == "web"]
+    (cache,) = [v for v in web["envVars"] if v.get("key") in {"CACHE_URL", "REDIS_URL"}]
+    assert cache["fromService"]["type"] == "keyvalue"
+    assert by_name[cache["fromService"]["name"]]["type"] == "keyvalue"
+
+
+def test_kubernetes_gives_the_web_pods_a_redis_service():
+    folder = ROOT / "deploy" / "kubernetes"
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+    resources = [yaml.safe_load((folder / name).read_text()) for name in listed]
+    (config,) = [r for r in resources if r["kind"] == "ConfigMap"]
+    host = urlsplit(_shared_cache_url(config["data"])).hostname
+    (service,) = [r for r in resources if r["kind"] == "Service" and r["metadata"]["name"] == host]
+    selector = service["spec"]["selector"]
+    (redis,) = [
+        r
+        for r in resources
+        if r["kind"] == "Deployment" and r["spec"]["template"]["metadata"]["labels"] == selector
+    ]
+    assert redis["spec"]["template"]["spec"]["containers"][0]["image"].startswith("redis:")
+    (web,) = [
+        r
+        for r in resources
+        if r["kind"] == "Deployment" and r["metadata"]["name"] == "patient-orders-web"
+    ]
+    env_from = web["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"configMapRef": {"name": config["metadata"]["name"]}} in env_from
 
 
 def test_missing_secret_key_stops_start_up_with_a_clear_message():
@@ -98,3 +166,34 @@ def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
         # ... and replaces the dead ones by itself.
         statuses = [client.get("/readyz").status_code for _ in range(8)]
         assert statuses == [200] * 8
+
+
+def test_gunicorn_starts_without_an_error_when_home_is_read_only(tmp_path):
+    # As on a read-only root filesystem. /proc/self takes no new directory, even from root.
+    env = service_env(ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off", HOME="/proc/self")
+    env.pop("XDG_RUNTIME_DIR", None)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_process(env, log) as (base_url, _):
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
+    output = log.read_text()
+    assert "[ERROR]" not in output, output
+    assert "control" not in output.lower(), output
+
+
+def test_gunicorn_without_collected_static_files_stops_naming_the_missing_step(tmp_path):
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off", STATIC_ROOT=str(tmp_path)
+    )
+    with pytest.raises(RuntimeError, match=r"manage\.py collectstatic"), gunicorn(env):
+        pass
+
+
+def test_gunicorn_serves_the_api_docs_and_their_static_files():
+    env = service_env(ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="off")
+    with gunicorn(env) as base_url:
+        docs = httpx.get(f"{base_url}/api/docs/")
+        assert docs.status_code == 200
+        scripts = re.findall(r'src="(/static/[^"]+\.js)"', docs.text)
+        assert scripts
+        for script in scripts:
+            assert httpx.get(f"{base_url}{script}").status_code == 200

@@ -145,7 +145,8 @@ def test_callback_with_a_wrong_state_does_not_log_in(client):
 def test_session_without_granted_scopes_is_forbidden(client):
     # A password login at the provider alone is not an API login: no scopes were granted.
     User.objects.create_user(username="nurse", password="correct horse battery")
-    client.login(username="nurse", password="correct horse battery")
+    signed_in = client.post("/o/login/", {"username": "nurse", "password": "correct horse battery"})
+    assert signed_in.status_code == 302
 
     response = client.get("/api/orders/", HTTP_ACCEPT="application/json")
 

@@ -57,12 +57,31 @@ def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+_collected_static_root: Path | None = None
+
+
+def collected_static_root() -> Path:
+    """Static files collected as the image collects them (production settings refuse to
+    serve without their manifest): once per test session, into var/."""
+    global _collected_static_root
+    if _collected_static_root is None:
+        root = BASE_DIR / "var" / "test-staticfiles"
+        result = manage("collectstatic", "--no-input", env=service_env(STATIC_ROOT=str(root)))
+        if result.returncode:
+            raise RuntimeError(f"collectstatic failed:\n{result.stdout}{result.stderr}")
+        _collected_static_root = root
+    return _collected_static_root
+
+
 @contextmanager
 def gunicorn_process(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, int]]:
     """Run gunicorn with the repository's config; yield its base URL and the master's pid.
 
-    Its output goes to `log`: a pipe nobody reads would fill up and stall the server.
+    Its output goes to `log`: a pipe nobody reads would fill up and stall the server. Static
+    files are collected first, as for the image, unless `env` names its own STATIC_ROOT.
     """
+    if "STATIC_ROOT" not in env:
+        env = {**env, "STATIC_ROOT": str(collected_static_root())}
     port = free_port()
     with log.open("w") as output:
         process = subprocess.Popen(
