@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from notifications.selectors import order_sms_history, with_notifications
 from orders.models import Order
 
 # The columns an order's representation shows, and no more: loading (above all, parsing the
@@ -24,20 +25,14 @@ _REPRESENTED = (
     "customer__id",
     "customer__code",
     "customer__name",
-    "sms__id",
-    "sms__order_id",
-    "sms__status",
-    "sms__attempts",
-    "sms__last_error",
-    "sms__provider_message_id",
-    "sms__updated_at",
 )
 
 
 def order_list() -> QuerySet[Order]:
-    """Orders with what their representation needs joined in, so a page of any size costs
-    the same number of queries."""
-    return Order.objects.select_related("customer", "sms").only(*_REPRESENTED)
+    """Orders with what their representation needs joined in (the customer, each SMS), so a
+    page of any size costs one query."""
+    orders = with_notifications(Order.objects.select_related("customer"))
+    return orders.only(*_REPRESENTED)
 
 
 def order_get(pk: int) -> Order | None:
@@ -71,7 +66,7 @@ def _plain(value: Any) -> Any:
 
 def order_history(*, order: Order) -> list[HistoryEntry]:
     """The order's audit trail, oldest first: who did what, when, and which fields changed
-    (on creation, every field's first value)."""
+    (on creation, every field's first value), with the status changes of its SMS."""
     history = order.history.select_related("history_user__identity")
     records = list(history.order_by("history_date", "history_id"))
     entries: list[HistoryEntry] = []
@@ -93,4 +88,14 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
             )
         )
         previous = record
+    # The order's SMS: each status change of each message (queued, sent, delivered, failed,
+    # suppressed...), by whoever asked for it (a resend) or nobody (the worker, the gateway).
+    for change in order_sms_history(order=order):
+        field = f"sms.{change.kind}"
+        changes = [FieldChange(f"{field}.status", change.old, change.new)]
+        if change.note:
+            changes.append(FieldChange(f"{field}.note", None, change.note))
+        entries.append(HistoryEntry(at=change.at, action="sms", by=change.by, changes=changes))
+    # Stable: entries of the same instant keep their order.
+    entries.sort(key=lambda entry: entry.at)
     return entries

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
-from notifications.services import queue_order_confirmation
+from notifications.services import queue_order_notification
 from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus
 
 
@@ -47,7 +47,7 @@ def place_order(
         # The customer was deleted between validation and insert.
         raise UnknownCustomer(f"No customer with code '{customer.code}'.") from None
     # The outbox row commits with the order or not at all; the worker sends it later.
-    queue_order_confirmation(order=order)
+    queue_order_notification(order=order)
     return order
 
 
@@ -69,5 +69,7 @@ def order_update(*, order: Order, status: str | None = None, **corrections: Any)
         if status not in ALLOWED_TRANSITIONS[order.status]:
             raise InvalidStatusTransition(f"An order cannot go from {order.status} to {status}.")
         order.status = status
+        # The patient's "ready" or "cancelled" SMS commits with the change or not at all.
+        queue_order_notification(order=order)
     order.save()
     return order

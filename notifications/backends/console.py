@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import sys
 import threading
+import unicodedata
 import uuid
 from typing import TextIO
 
 from customers.phone import mask_phone_number
 from notifications.backends import BaseSmsBackend
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters escaped (`\\x1b`, `\\u202e`), so that a name
+    cannot move the cursor, clear the screen or reverse the text of a terminal; line breaks
+    stay."""
+    return "".join(
+        ch
+        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf")
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 class ConsoleBackend(BaseSmsBackend):
@@ -22,6 +35,8 @@ class ConsoleBackend(BaseSmsBackend):
         message_id = f"console-{uuid.uuid4().hex}"
         with self._lock:
             # The number is masked even here: terminal output ends up in logs too.
-            self.stream.write(f"SMS to {mask_phone_number(to)} ({message_id}):\n{message}\n\n")
+            self.stream.write(
+                f"SMS to {mask_phone_number(to)} ({message_id}):\n{printable(message)}\n\n"
+            )
             self.stream.flush()
         return message_id

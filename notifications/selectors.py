@@ -1,0 +1,156 @@
+"""Reads of the SMS outbox: an order's messages, folded into the order's own query, and their
+status history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Func, JSONField, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+from notifications.models import SmsKind, SmsNotification, SmsStatusChange
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import Order
+
+
+class NotificationSummary(TypedDict):
+    """What an order's representation shows of one of its messages."""
+
+    id: int
+    kind: str
+    status: str
+    language: str
+    encoding: str
+    segments: int
+    attempts: int
+    last_error: str
+    provider_message_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = tuple(NotificationSummary.__annotations__)
+# The attribute the order's query leaves its messages in (a JSON array), and the parsed list.
+_ANNOTATION = "sms_notifications_json"
+_PARSED = "_sms_notifications"
+
+
+class _MessagesOf(Func):
+    """All the messages of the order whose id is the argument, as one JSON array of the
+    columns the representation shows (not the message text or the worker's bookkeeping).
+
+    A correlated subquery on the unique (order, kind) index. Written as one SQL template
+    rather than built from ORM expressions: building and compiling those cost more than the
+    rest of a page's query."""
+
+    output_field = JSONField()
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        **extra: Any,
+    ) -> tuple[str, list[Any]]:
+        quote = connection.ops.quote_name
+        # PostgreSQL: jsonb, which Django reads as text and parses like any JSONField.
+        if connection.vendor == "postgresql":
+            aggregate, build = "JSONB_AGG", "JSONB_BUILD_OBJECT"
+        else:
+            aggregate, build = "JSON_GROUP_ARRAY", "JSON_OBJECT"
+        pairs = ", ".join(f"'{column}', sms_m.{quote(column)}" for column in _COLUMNS)
+        template = (
+            f"(SELECT {aggregate}({build}({pairs})) "
+            f"FROM {quote(SmsNotification._meta.db_table)} sms_m "
+            f"WHERE sms_m.{quote('order_id')} = %(expressions)s)"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+def with_notifications(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """`orders`, each with all its messages in one JSON column, so a page of orders stays one
+    query."""
+    return orders.annotate(**{_ANNOTATION: _MessagesOf("pk")})
+
+
+def _timestamp(value: str | datetime) -> datetime:
+    # PostgreSQL writes ISO 8601 with an offset; SQLite its own UTC text without one.
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _summary(row: dict[str, Any]) -> NotificationSummary:
+    return NotificationSummary(  # type: ignore[typeddict-item]
+        {
+            **row,
+            "created_at": _timestamp(row["created_at"]),
+            "updated_at": _timestamp(row["updated_at"]),
+        }
+    )
+
+
+def notifications_of(order: Order) -> list[NotificationSummary]:
+    """Every message of the order, oldest first: from the order's query when it came
+    through `with_notifications` (as `orders.selectors.order_list()` does), else one query."""
+    parsed: list[NotificationSummary] | None = getattr(order, _PARSED, None)
+    if parsed is not None:
+        return parsed
+    if hasattr(order, _ANNOTATION):
+        rows = getattr(order, _ANNOTATION) or []
+    else:
+        rows = list(SmsNotification.objects.filter(order_id=order.pk).values(*_COLUMNS))
+    parsed = sorted(map(_summary, rows), key=lambda n: (n["created_at"], n["id"]))
+    setattr(order, _PARSED, parsed)
+    return parsed
+
+
+def notification_of(order: Order, kind: str) -> NotificationSummary | None:
+    return next((n for n in notifications_of(order) if n["kind"] == kind), None)
+
+
+def order_received_sms(order: Order) -> NotificationSummary | None:
+    """The order's first message, which the API has always shown as its `sms`."""
+    return notification_of(order, SmsKind.ORDER_RECEIVED)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    at: datetime
+    kind: str
+    old: str | None
+    new: str
+    note: str
+    by: User | None
+
+
+def order_sms_history(*, order: Order) -> list[StatusChange]:
+    """The status changes of the order's messages, oldest first, each with the status it
+    replaced."""
+    changes = (
+        SmsStatusChange.objects.filter(notification__order_id=order.pk)
+        .select_related("notification", "changed_by__identity")
+        .order_by("at", "id")
+    )
+    previous: dict[str, str] = {}
+    history: list[StatusChange] = []
+    for change in changes:
+        kind = change.notification.kind
+        history.append(
+            StatusChange(
+                at=change.at,
+                kind=kind,
+                old=previous.get(kind),
+                new=change.status,
+                note=change.note,
+                by=change.changed_by,
+            )
+        )
+        previous[kind] = change.status
+    return history
