@@ -23,10 +23,12 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class SmsStatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline[SmsStatusChange]):
+class SmsStatusChangeInline(
+    ReadOnlyAdminMixin, admin.TabularInline[SmsStatusChange, SmsNotification]
+):
     model = SmsStatusChange
     fields = ["at", "status", "note", "changed_by"]
-    readonly_fields = fields
+    readonly_fields = ["at", "status", "note", "changed_by"]
     extra = 0
 
 

@@ -61,7 +61,8 @@ class SmsSummarySerializer(_SummarySerializer):
         fields = ["status", "attempts", "last_error", "provider_message_id", "updated_at"]
         read_only_fields = fields
 
-    def get_attribute(self, instance: Order) -> NotificationSummary | None:
+    # A field of an order's serializer: its instance is the order, not a message.
+    def get_attribute(self, instance: Order) -> NotificationSummary | None:  # type: ignore[override]
         return order_received_sms(instance)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, JSONField, QuerySet
@@ -57,8 +57,9 @@ class _MessagesOf(Func):
         connection: BaseDatabaseWrapper,
         function: str | None = None,
         template: str | None = None,
-        **extra: Any,
-    ) -> tuple[str, list[Any]]:
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
         quote = connection.ops.quote_name
         # PostgreSQL: jsonb, which Django reads as text and parses like any JSONField.
         if connection.vendor == "postgresql":
@@ -66,12 +67,11 @@ class _MessagesOf(Func):
         else:
             aggregate, build = "JSON_GROUP_ARRAY", "JSON_OBJECT"
         pairs = ", ".join(f"'{column}', sms_m.{quote(column)}" for column in _COLUMNS)
-        template = (
-            f"(SELECT {aggregate}({build}({pairs})) "
-            f"FROM {quote(SmsNotification._meta.db_table)} sms_m "
-            f"WHERE sms_m.{quote('order_id')} = %(expressions)s)"
-        )
-        return super().as_sql(compiler, connection, template=template, **extra)
+        table = quote(SmsNotification._meta.db_table)
+        # Only quoted model and column names go in; the order's id is a compiled expression.
+        template = f"(SELECT {aggregate}({build}({pairs})) FROM {table} sms_m "  # noqa: S608
+        template += f"WHERE sms_m.{quote('order_id')} = %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
 
 
 def with_notifications(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -87,13 +87,10 @@ def _timestamp(value: str | datetime) -> datetime:
 
 
 def _summary(row: dict[str, Any]) -> NotificationSummary:
-    return NotificationSummary(  # type: ignore[typeddict-item]
-        {
-            **row,
-            "created_at": _timestamp(row["created_at"]),
-            "updated_at": _timestamp(row["updated_at"]),
-        }
-    )
+    summary = cast(NotificationSummary, dict(row))
+    summary["created_at"] = _timestamp(row["created_at"])
+    summary["updated_at"] = _timestamp(row["updated_at"])
+    return summary
 
 
 def notifications_of(order: Order) -> list[NotificationSummary]:

@@ -186,12 +186,13 @@ def _claim_batch(*, limit: int, now: datetime) -> tuple[list[Claim], int]:
         )
         if not candidates:
             return [], 0
+        # The messages of patients who opted out, by the reason they are not sent.
         opted_out: dict[str, list[int]] = defaultdict(list)
         for pk, opt_out, source in candidates:
             if opt_out:
-                opted_out[source].append(pk)
+                opted_out[_opted_out_reason(source)].append(pk)
         suppressed = sum(
-            _suppress(ids, source=source, due=due, now=now) for source, ids in opted_out.items()
+            _suppress(ids, reason=reason, due=due, now=now) for reason, ids in opted_out.items()
         )
         suppressed_ids = {pk for ids in opted_out.values() for pk in ids}
         to_send = [pk for pk, _, _ in candidates if pk not in suppressed_ids]
@@ -215,8 +216,12 @@ def _claim_batch(*, limit: int, now: datetime) -> tuple[list[Claim], int]:
         return claims, suppressed
 
 
-def _suppress(ids: list[int], *, source: str, due: Q, now: datetime) -> int:
-    reason = f"Not sent: the patient opted out of SMS ({SmsOptOutSource(source).label})."
+def _opted_out_reason(source: str | None) -> str:
+    label = SmsOptOutSource(source).label if source else "source unknown"
+    return f"Not sent: the patient opted out of SMS ({label})."
+
+
+def _suppress(ids: list[int], *, reason: str, due: Q, now: datetime) -> int:
     updated = SmsNotification.objects.filter(due, pk__in=ids).update(
         status=SmsStatus.SUPPRESSED,
         last_error=reason,
@@ -229,7 +234,7 @@ def _suppress(ids: list[int], *, source: str, due: Q, now: datetime) -> int:
         pk__in=ids, status=SmsStatus.SUPPRESSED, updated_at=now
     ).values_list("pk", flat=True)
     _record_changes(changed, SmsStatus.SUPPRESSED, note=reason, at=now)
-    logger.info("sms_suppressed count=%s reason=opted_out source=%s", updated, source)
+    logger.info("sms_suppressed count=%s reason=opted_out", updated)
     return updated
 
 
