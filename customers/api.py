@@ -140,8 +140,12 @@ class CustomerDetailView(generics.RetrieveUpdateDestroyAPIView[Customer]):
 
 
 @extend_schema_view(
-    post=extend_schema(request=None, responses=CustomerSerializer, parameters=[CODE_PARAMETER]),
-    delete=extend_schema(request=None, responses=CustomerSerializer, parameters=[CODE_PARAMETER]),
+    post=extend_schema(
+        request=None, responses={200: CustomerSerializer}, parameters=[CODE_PARAMETER]
+    ),
+    delete=extend_schema(
+        request=None, responses={200: CustomerSerializer}, parameters=[CODE_PARAMETER]
+    ),
 )
 class CustomerSmsOptOutView(APIView):
     """POST: the patient gets no more SMS (messages due are suppressed). DELETE: they get SMS

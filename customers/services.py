@@ -7,7 +7,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
-from customers.models import Customer, SmsOptOutSource
+from customers.models import Customer, Language, SmsOptOutSource
 from customers.selectors import customer_code_taken
 
 
@@ -45,6 +45,7 @@ def customer_create(
     contact_number: str,
     email: str,
     insurance_number: str = "",
+    preferred_language: str = Language.EN,
 ) -> Customer:
     return _save(
         Customer(
@@ -53,6 +54,7 @@ def customer_create(
             contact_number=contact_number,
             email=email,
             insurance_number=insurance_number,
+            preferred_language=preferred_language,
         )
     )
 

@@ -32,9 +32,9 @@ SPEC_EXTENSION = "\f^{}\\[~]|€"
 
 
 def test_the_alphabet_is_the_standards_127_characters_and_10_extensions():
-    assert BASIC == frozenset(SPEC_BASIC)
+    assert frozenset(SPEC_BASIC) == BASIC
     assert len(BASIC) == 127
-    assert EXTENSION == frozenset(SPEC_EXTENSION)
+    assert frozenset(SPEC_EXTENSION) == EXTENSION
     assert not BASIC & EXTENSION
 
 

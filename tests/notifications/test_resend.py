@@ -6,6 +6,7 @@ import pytest
 
 from notifications.api import ResendSmsView
 from notifications.models import SmsNotification, SmsStatus
+from orders.services import order_update
 from tests.factories import OrderFactory, UserFactory
 from tests.notifications.conftest import place, run_worker_once, sms_of
 
@@ -96,3 +97,53 @@ def test_the_admin_lists_notifications_filtered_by_status(client):
     response = client.get("/admin/notifications/smsnotification/", {"status__exact": "failed"})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
+
+
+def test_a_kind_chooses_which_failed_message_is_sent_again(api_client, sms_settings, gateway):
+    order = place()
+    order_update(order=order, status="fulfilled")
+    fail(sms_of(order))
+    fail(sms_of(order, "order_ready"))
+    response = api_client.post(
+        f"/api/orders/{order.pk}/sms/resend/", {"kind": "order_ready"}, format="json"
+    )
+    assert response.status_code == 202
+    assert (response.json()["kind"], response.json()["status"]) == ("order_ready", "queued")
+    assert sms_of(order).status == SmsStatus.FAILED  # the other kind is left alone
+    run_worker_once()
+    assert sms_of(order, "order_ready").status == SmsStatus.SENT
+    assert "is ready for collection" in gateway.accepted[0].message
+
+
+def test_a_resend_is_in_the_history_with_who_asked(api_client, user):
+    order = place()
+    fail(sms_of(order))
+    api_client.post(f"/api/orders/{order.pk}/sms/resend/")
+    last = api_client.get(f"/api/orders/{order.pk}/history/").json()[-1]
+    assert last["action"] == "sms"
+    assert last["changed_by"] == {"issuer": "built-in", "subject": str(user.pk)}
+    assert last["changes"] == [
+        {"field": "sms.order_received.status", "old": "queued", "new": "queued"},
+        {"field": "sms.order_received.note", "old": None, "new": "Sent again on request"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"kind": "order_shipped"}, "kind"), ({"kind": None}, "kind"), ({"knid": "x"}, "knid")],
+)
+def test_an_unknown_kind_or_field_is_a_400_naming_it(api_client, body, field):
+    order = place()
+    fail(sms_of(order))
+    response = api_client.post(f"/api/orders/{order.pk}/sms/resend/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert sms_of(order).status == SmsStatus.FAILED
+
+
+def test_a_kind_the_order_has_no_message_of_is_404(api_client):
+    order = place()
+    response = api_client.post(
+        f"/api/orders/{order.pk}/sms/resend/", {"kind": "order_cancelled"}, format="json"
+    )
+    assert response.status_code == 404
