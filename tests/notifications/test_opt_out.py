@@ -240,7 +240,7 @@ def test_the_opt_out_needs_the_customers_write_scope():
     user = UserFactory()
     client = APIClient()
     grant = AccessGrant(issuer="tests", subject="1", scopes=frozenset({"customers:read"}))
-    client.force_authenticate(user=user, token=grant)  # type: ignore[arg-type]
+    client.force_authenticate(user=user, token=grant)
     response = client.post("/api/customers/P2/sms-opt-out/")
     assert response.status_code == 403
     assert 'scope="customers:write"' in response["WWW-Authenticate"]
