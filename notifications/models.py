@@ -105,11 +105,12 @@ class SmsNotification(models.Model):
 
 
 class SmsStatusChange(models.Model):
-    """A message's status changed: queued, retry planned, sent, delivered, failed,
-    suppressed, queued again. The order's history shows these.
+    """A message's status changed: retry planned, sent, delivered, failed, suppressed,
+    queued again. The order's history shows these.
 
-    `sending` is a worker's lease on the message rather than news about it, and is not
-    recorded (it would double the worker's writes).
+    Not recorded: the first status, `queued`, which is the message's `created_at` (one write
+    less when an order is placed or changed), and `sending`, a worker's lease on the message
+    rather than news about it (it would double the worker's writes).
     """
 
     notification = models.ForeignKey(

@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, JSONField, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
-from notifications.models import SmsKind, SmsNotification, SmsStatusChange
+from notifications.models import SmsKind, SmsNotification, SmsStatus, SmsStatusChange
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -108,6 +108,16 @@ def notifications_of(order: Order) -> list[NotificationSummary]:
     return parsed
 
 
+def summary_of(notification: SmsNotification) -> NotificationSummary:
+    return cast(NotificationSummary, {column: getattr(notification, column) for column in _COLUMNS})
+
+
+def remember_notifications(order: Order, notifications: list[SmsNotification]) -> None:
+    """Tell `order` which messages it has (the service that just queued them knows), so that
+    its representation costs no query."""
+    setattr(order, _PARSED, [summary_of(n) for n in notifications])
+
+
 def notification_of(order: Order, kind: str) -> NotificationSummary | None:
     return next((n for n in notifications_of(order) if n["kind"] == kind), None)
 
@@ -129,25 +139,25 @@ class StatusChange:
 
 def order_sms_history(*, order: Order) -> list[StatusChange]:
     """The status changes of the order's messages, oldest first, each with the status it
-    replaced."""
+    replaced; each message starts `queued` when it is created."""
+    messages = SmsNotification.objects.filter(order_id=order.pk).only("id", "kind", "created_at")
+    kinds = {m.pk: m.kind for m in messages}
+    events: list[tuple[datetime, str, str, str, User | None]] = [
+        (m.created_at, m.kind, SmsStatus.QUEUED, "", None) for m in messages
+    ]
     changes = (
         SmsStatusChange.objects.filter(notification__order_id=order.pk)
-        .select_related("notification", "changed_by__identity")
+        .select_related("changed_by__identity")
         .order_by("at", "id")
     )
+    events += [(c.at, kinds[c.notification_id], c.status, c.note, c.changed_by) for c in changes]
+    # Stable: a message created in the same instant as a change of it comes first.
+    events.sort(key=lambda event: event[0])
     previous: dict[str, str] = {}
     history: list[StatusChange] = []
-    for change in changes:
-        kind = change.notification.kind
+    for at, kind, status, note, by in events:
         history.append(
-            StatusChange(
-                at=change.at,
-                kind=kind,
-                old=previous.get(kind),
-                new=change.status,
-                note=change.note,
-                by=change.changed_by,
-            )
+            StatusChange(at=at, kind=kind, old=previous.get(kind), new=status, note=note, by=by)
         )
-        previous[kind] = change.status
+        previous[kind] = status
     return history

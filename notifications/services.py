@@ -33,6 +33,7 @@ from notifications.models import (
     SmsStatus,
     SmsStatusChange,
 )
+from notifications.selectors import remember_notifications
 from orders.models import OrderStatus
 
 if TYPE_CHECKING:
@@ -90,7 +91,10 @@ def queue_order_notification(*, order: Order) -> SmsNotification:
         encoding=rendered.encoding,
         segments=rendered.segments,
     )
-    _record_changes([notification.pk], SmsStatus.QUEUED, at=notification.created_at)
+    # (Its first status, queued, is in its created_at: no status-change row for it.)
+    if kind == SmsKind.ORDER_RECEIVED:
+        # The order was just placed: this is its only message.
+        remember_notifications(order, [notification])
     return notification
 
 

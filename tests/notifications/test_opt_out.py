@@ -329,3 +329,9 @@ def test_a_batch_of_suppressed_messages_does_not_stop_the_worker_short(sms_setti
     assert {s for c, s in statuses if c == silent.pk} == {SmsStatus.SUPPRESSED}
     assert {s for c, s in statuses if c != silent.pk} == {SmsStatus.SENT}
     assert len(gateway.accepted) == len(loud)
+
+
+@pytest.mark.parametrize("path", [INBOUND, OPT_OUTS, "/api/sms/delivery-reports/"])
+@pytest.mark.parametrize("method", ["get", "put", "delete", "trace"])
+def test_other_methods_on_a_callback_are_405_even_without_a_token(anonymous_client, path, method):
+    assert getattr(anonymous_client, method)(path).status_code == 405
