@@ -50,7 +50,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from customers.models import Customer  # noqa: E402
 from notifications.models import SmsNotification, SmsStatus  # noqa: E402
-from notifications.services import queue_order_confirmation  # noqa: E402
+from notifications.services import queue_order_notification  # noqa: E402
 from orders.models import Order  # noqa: E402
 from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 
@@ -73,7 +73,7 @@ def fill(count: int, tag: str) -> None:
             for c in customers
         )
         for order in orders:
-            queue_order_confirmation(order=order)
+            queue_order_notification(order=order)
 
 
 def run_worker(gateway: GatewayDouble, *args: str) -> float:

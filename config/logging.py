@@ -25,9 +25,12 @@ _STANDARD_ATTRS = frozenset(
 )
 
 
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what a client could
-# use to end a log line early, forge another one, or repaint a terminal (ANSI escapes).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the invisible format
+# characters (bidirectional overrides, zero-width ones): what a client could use to end a log
+# line early, forge another one, repaint a terminal (ANSI escapes) or reverse what it shows.
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def escape_controls(text: str) -> str:

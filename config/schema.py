@@ -52,9 +52,13 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         codes.add("404")  # a page or cursor that does not exist
     if any(p.get("name") == "Idempotency-Key" for p in parameters):
         codes |= {"409", "422"}
-    if method in _WRITE or method == "delete":
-        # A state the request cannot apply to: a final order, a customer with orders, an SMS
-        # that has not failed, a key still in use.
+    # A state the request cannot apply to: a customer with orders, a final order, an SMS that
+    # has not failed. (DELETE of /sms-opt-out/ only opts back in: it cannot conflict.)
+    if (
+        (method == "delete" and path == "/api/customers/{code}/")
+        or (method == "patch" and path.startswith("/api/orders/"))
+        or path.endswith("/sms/resend/")
+    ):
         codes.add("409")
     return codes
 

@@ -390,7 +390,7 @@ LOGGING["loggers"]["axes"] = {"level": "ERROR"}
 # --- end Sign-in lockout ---
 
 # --- SMS ---
-# Order confirmations by SMS through Africa's Talking; see README, "SMS notifications".
+# Patients hear of their orders by SMS through Africa's Talking; see README, "SMS notifications".
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
@@ -417,11 +417,40 @@ SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
 SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120.0)
 SMS_WORKER_CONCURRENCY = env.int("SMS_WORKER_CONCURRENCY", default=32)
 SMS_POLL_SECONDS = env.float("SMS_POLL_SECONDS", default=2.0)
-SMS_TEMPLATE = env.str(
-    "SMS_TEMPLATE",
-    default="Hi {customer_name}, your order #{order_reference} for {item} (KES {amount}) "
-    "has been received. Thank you.",
-)
+# The texts of the messages (notifications/texts.py), one per kind and language, each
+# overridable; checked here so that a text naming the medication never starts.
+from notifications.texts import DEFAULT_TEMPLATES, check_templates  # noqa: E402
+
+if env.str("SMS_TEMPLATE", default=""):
+    # The single English template of earlier versions usually named the item; a custom text
+    # must not vanish silently either.
+    raise ImproperlyConfigured(
+        "SMS_TEMPLATE is no longer read: set SMS_TEMPLATE_ORDER_RECEIVED_EN (and the other "
+        "SMS_TEMPLATE_* settings) instead, without {item}."
+    )
+SMS_TEMPLATES: dict[tuple[str, str], str] = {
+    ("order_received", "en"): env.str(
+        "SMS_TEMPLATE_ORDER_RECEIVED_EN", default=DEFAULT_TEMPLATES["order_received", "en"]
+    ),
+    ("order_received", "sw"): env.str(
+        "SMS_TEMPLATE_ORDER_RECEIVED_SW", default=DEFAULT_TEMPLATES["order_received", "sw"]
+    ),
+    ("order_ready", "en"): env.str(
+        "SMS_TEMPLATE_ORDER_READY_EN", default=DEFAULT_TEMPLATES["order_ready", "en"]
+    ),
+    ("order_ready", "sw"): env.str(
+        "SMS_TEMPLATE_ORDER_READY_SW", default=DEFAULT_TEMPLATES["order_ready", "sw"]
+    ),
+    ("order_cancelled", "en"): env.str(
+        "SMS_TEMPLATE_ORDER_CANCELLED_EN", default=DEFAULT_TEMPLATES["order_cancelled", "en"]
+    ),
+    ("order_cancelled", "sw"): env.str(
+        "SMS_TEMPLATE_ORDER_CANCELLED_SW", default=DEFAULT_TEMPLATES["order_cancelled", "sw"]
+    ),
+}
+check_templates(SMS_TEMPLATES)
+# The facility's name in every text; empty: "the clinic" (Swahili: "kliniki").
+SMS_FACILITY_NAME = env.str("SMS_FACILITY_NAME", default="")
 if SMS_LEASE_SECONDS < 3 * SMS_TIMEOUT:
     # SMS_TIMEOUT bounds each of connecting, sending and reading, so one call can take three
     # times as long; a shorter lease could let another worker send the same message again.
@@ -432,6 +461,8 @@ if SMS_MAX_ATTEMPTS < 1 or SMS_WORKER_CONCURRENCY < 1:
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "OrderStatusEnum": "orders.models.OrderStatus",
     "SmsStatusEnum": "notifications.models.SmsStatus",
+    "SmsKindEnum": "notifications.models.SmsKind",
+    "LanguageEnum": "customers.models.Language",
 }
 # The delivery-report secret travels in the query string: redact it from the lines of
 # runserver's access log (`django.server`) and of request errors (`django.request`).

@@ -8,12 +8,20 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.serializers import StrictInputMixin
-from customers.models import Customer
+from customers.models import Customer, SmsOptOutSource
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 from customers.selectors import customer_code_taken, customer_get_by_code, customer_list
-from customers.services import customer_create, customer_delete, customer_update
+from customers.services import (
+    customer_create,
+    customer_delete,
+    customer_set_sms_opt_out,
+    customer_update,
+)
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 
 
@@ -41,10 +49,21 @@ class CustomerSerializer(StrictInputMixin, serializers.ModelSerializer[Customer]
             "contact_number",
             "email",
             "insurance_number",
+            "preferred_language",
+            "sms_opt_out",
+            "sms_opt_out_at",
+            "sms_opt_out_source",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        # The opt-out changes only through /sms-opt-out/ and the patient's replies.
+        read_only_fields = [
+            "sms_opt_out",
+            "sms_opt_out_at",
+            "sms_opt_out_source",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_code(self, value: str) -> str:
         exclude_pk = self.instance.pk if self.instance is not None else None
@@ -119,3 +138,34 @@ class CustomerDetailView(generics.RetrieveUpdateDestroyAPIView[Customer]):
 
     def perform_destroy(self, instance: Customer) -> None:
         customer_delete(customer=instance)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=None, responses={200: CustomerSerializer}, parameters=[CODE_PARAMETER]
+    ),
+    delete=extend_schema(
+        request=None, responses={200: CustomerSerializer}, parameters=[CODE_PARAMETER]
+    ),
+)
+class CustomerSmsOptOutView(APIView):
+    """POST: the patient gets no more SMS (messages due are suppressed). DELETE: they get SMS
+    again (old messages are not resent). Idempotent; each change is in the audit trail."""
+
+    # POST and DELETE need the "customers:write" scope (identity app).
+    scope_resource = "customers"
+
+    def _set(self, code: str, *, opt_out: bool) -> Response:
+        customer = customer_get_by_code(code)
+        if customer is None:
+            raise Http404
+        customer = customer_set_sms_opt_out(
+            customer=customer, opt_out=opt_out, source=SmsOptOutSource.STAFF
+        )
+        return Response(CustomerSerializer(customer).data)
+
+    def post(self, request: Request, code: str) -> Response:
+        return self._set(code, opt_out=True)
+
+    def delete(self, request: Request, code: str) -> Response:
+        return self._set(code, opt_out=False)

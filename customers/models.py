@@ -30,6 +30,21 @@ def validate_mobile_number(value: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+class Language(models.TextChoices):
+    """The languages patients are written to in (notifications/texts.py has the texts)."""
+
+    EN = "en", "English"
+    SW = "sw", "Kiswahili"
+
+
+class SmsOptOutSource(models.TextChoices):
+    """Who stopped a patient's SMS."""
+
+    STAFF = "staff", "Staff (API or admin)"
+    PATIENT_REPLY = "patient_reply", "The patient's reply (STOP, ACHA...)"
+    GATEWAY = "gateway", "Africa's Talking opt-out"
+
+
 class Customer(models.Model):
     """A patient. `code` is the public identifier: kept as typed, unique whatever the case."""
 
@@ -41,6 +56,22 @@ class Customer(models.Model):
     email = models.EmailField()
     insurance_number = models.CharField(
         max_length=64, blank=True, default="", validators=[validate_single_line]
+    )
+    preferred_language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.EN,
+        help_text="The language of the patient's SMS.",
+    )
+    # Set only through customers.services.customer_set_sms_opt_out: the three go together.
+    sms_opt_out = models.BooleanField(
+        default=False, help_text="The patient asked for no SMS; messages due are suppressed."
+    )
+    sms_opt_out_at = models.DateTimeField(null=True, blank=True)
+    # Null, not "", while opted in: "no source" is not one of the choices (and the API says
+    # null, as it does for the time).
+    sms_opt_out_source = models.CharField(  # noqa: DJ001
+        max_length=16, choices=SmsOptOutSource.choices, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,6 +93,26 @@ class Customer(models.Model):
                 condition=models.Q(contact_number__startswith="+"),
                 name="customer_contact_number_e164",
             ),
+            models.CheckConstraint(
+                condition=models.Q(preferred_language__in=Language.values),
+                name="customer_preferred_language_valid",
+            ),
+            # Opted out: when and by whom are known; opted in: neither is.
+            models.CheckConstraint(
+                condition=models.Q(
+                    sms_opt_out=True,
+                    sms_opt_out_at__isnull=False,
+                    sms_opt_out_source__in=SmsOptOutSource.values,
+                )
+                | models.Q(
+                    sms_opt_out=False, sms_opt_out_at__isnull=True, sms_opt_out_source__isnull=True
+                ),
+                name="customer_sms_opt_out_consistent",
+            ),
+        ]
+        indexes = [
+            # An SMS reply or opt-out names the patient by number alone.
+            models.Index(fields=["contact_number"], name="customer_contact_number_idx"),
         ]
 
     def __str__(self) -> str:

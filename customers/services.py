@@ -4,10 +4,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from rest_framework import status
 
 from config.exceptions import Conflict, DomainError
-from customers.models import Customer
+from customers.models import Customer, Language, SmsOptOutSource
 from customers.selectors import customer_code_taken
 
 
@@ -65,6 +66,7 @@ def customer_create(
     contact_number: str,
     email: str,
     insurance_number: str = "",
+    preferred_language: str = Language.EN,
 ) -> Customer:
     return _save(
         Customer(
@@ -73,6 +75,7 @@ def customer_create(
             contact_number=contact_number,
             email=email,
             insurance_number=insurance_number,
+            preferred_language=preferred_language,
         )
     )
 
@@ -99,3 +102,42 @@ def customer_delete(*, customer: Customer) -> None:
     except (ProtectedError, IntegrityError):
         # IntegrityError: an order for this customer committed after the ORM's check.
         raise CustomerHasOrders() from None
+
+
+def _apply_sms_opt_out(customer: Customer, *, opt_out: bool, source: SmsOptOutSource) -> bool:
+    if customer.sms_opt_out == opt_out:
+        return False
+    customer.sms_opt_out = opt_out
+    customer.sms_opt_out_at = timezone.now() if opt_out else None
+    customer.sms_opt_out_source = source if opt_out else None
+    # The audit trail records who (the request's user, none for the gateway) and why.
+    customer._change_reason = f"SMS {'opt-out' if opt_out else 'opt-in'}: {source.label}"  # type: ignore[attr-defined]
+    customer.save(
+        update_fields=["sms_opt_out", "sms_opt_out_at", "sms_opt_out_source", "updated_at"]
+    )
+    return True
+
+
+@transaction.atomic
+def customer_set_sms_opt_out(
+    *, customer: Customer, opt_out: bool, source: SmsOptOutSource
+) -> Customer:
+    """Stop (or restart) a patient's SMS. Idempotent: asking for the current state changes
+    nothing and adds nothing to the audit trail. Opting back in sends no old message again."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    _apply_sms_opt_out(customer, opt_out=opt_out, source=source)
+    return customer
+
+
+@transaction.atomic
+def customers_set_sms_opt_out_by_number(
+    *, phone_number: str, opt_out: bool, source: SmsOptOutSource
+) -> int:
+    """Stop (or restart) the SMS of every patient with this number (family members often
+    share one phone). Returns how many patients have the number."""
+    customers = list(
+        Customer.objects.select_for_update().filter(contact_number=phone_number).order_by("pk")
+    )
+    for customer in customers:
+        _apply_sms_opt_out(customer, opt_out=opt_out, source=source)
+    return len(customers)

@@ -1,30 +1,63 @@
-"""The text of the order confirmation, from the `SMS_TEMPLATE` setting."""
+"""The text of an order's SMS, in the patient's language, from the `SMS_TEMPLATES` setting
+(notifications/texts.py has the defaults and the rules)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from notifications import gsm, texts
+
 if TYPE_CHECKING:
     from orders.models import Order
 
-# Non-breaking and other exotic spaces are not in the GSM 03.38 alphabet: one of them forces
-# the whole message into UCS-2, which halves a segment (70 characters) and doubles the cost.
-_EXOTIC_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"), " ")
+
+@dataclass(frozen=True)
+class RenderedSms:
+    text: str
+    encoding: str
+    segments: int
 
 
-def gsm_friendly(text: str) -> str:
-    return text.translate(_EXOTIC_SPACES)
+def first_name(name: str) -> str:
+    words = name.split()
+    return words[0] if words else ""
 
 
-def render_order_confirmation(order: Order) -> str:
-    """The order confirmation for `order`'s customer. Placeholders: {customer_name}, {item},
-    {amount}, {order_reference}."""
-    text = settings.SMS_TEMPLATE.format(
-        customer_name=order.customer.name,
-        item=order.item,
-        amount=f"{order.amount:.2f}",
-        order_reference=order.pk,
+def facility_name(language: str) -> str:
+    return settings.SMS_FACILITY_NAME or texts.DEFAULT_FACILITY[language]
+
+
+def render_message(
+    *, kind: str, language: str, name: str, reference: str, amount: Decimal
+) -> RenderedSms:
+    """The message of `kind` in `language`, normalised to the GSM alphabet where a character
+    has a plain equivalent, with what it costs."""
+    text = texts.render(
+        settings.SMS_TEMPLATES[kind, language],
+        first_name=first_name(gsm.normalise(name)),
+        reference=reference,
+        facility=facility_name(language),
+        amount=f"{amount:,.2f}",
     )
-    return gsm_friendly(text).strip()
+    text = gsm.normalise(text).strip()
+    cost = gsm.measure(text)
+    return RenderedSms(text=text, encoding=cost.encoding, segments=cost.segments)
+
+
+def render_order_message(order: Order, *, kind: str) -> tuple[str, RenderedSms]:
+    """The message of `kind` for `order`'s customer, in their language; returns the language
+    too."""
+    customer = order.customer
+    language = customer.preferred_language
+    rendered = render_message(
+        kind=kind,
+        language=language,
+        name=customer.name,
+        reference=str(order.pk),
+        amount=order.amount,
+    )
+    return language, rendered

@@ -6,26 +6,49 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework import status
 
 from config.exceptions import Conflict, DomainError
-from customers.phone import mask_phone_number
+from customers.models import SmsOptOutSource
+from customers.phone import InvalidPhoneNumber, mask_phone_number, normalize_mobile_number
+from customers.services import customers_set_sms_opt_out_by_number
 from notifications.backends import TransportError
-from notifications.messages import render_order_confirmation
-from notifications.models import TO_DO, SmsNotification, SmsStatus
+from notifications.messages import render_order_message
+from notifications.models import (
+    TO_DO,
+    InboundAction,
+    InboundSms,
+    SmsKind,
+    SmsNotification,
+    SmsStatus,
+    SmsStatusChange,
+)
+from notifications.selectors import remember_notifications
+from orders.models import OrderStatus
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from orders.models import Order
 
 logger = logging.getLogger(__name__)
+
+# The message each status of an order sends the patient.
+KIND_OF_STATUS = {
+    OrderStatus.PLACED: SmsKind.ORDER_RECEIVED,
+    OrderStatus.FULFILLED: SmsKind.ORDER_READY,
+    OrderStatus.CANCELLED: SmsKind.ORDER_CANCELLED,
+}
 
 
 class NoNotification(DomainError):
@@ -36,35 +59,70 @@ class NotificationNotFailed(Conflict):
     pass
 
 
-def queue_order_confirmation(*, order: Order) -> SmsNotification:
-    """Add the order's confirmation SMS to the outbox. Call it inside the transaction that
-    creates the order: they commit together or not at all."""
-    return SmsNotification.objects.create(
-        order=order,
-        phone_number=order.customer.contact_number,
-        message=render_order_confirmation(order),
+def _record_changes(
+    notification_ids: Iterable[int],
+    new_status: str,
+    *,
+    note: str = "",
+    at: datetime | None = None,
+    by: User | None = None,
+) -> None:
+    """Add to the messages' status history (what the order's history shows)."""
+    at = at or timezone.now()
+    SmsStatusChange.objects.bulk_create(
+        SmsStatusChange(notification_id=pk, status=new_status, note=note, at=at, changed_by=by)
+        for pk in notification_ids
     )
 
 
-@transaction.atomic
-def resend_order_confirmation(*, order: Order) -> SmsNotification:
-    """Queue a new attempt for an order's failed SMS.
+def queue_order_notification(*, order: Order) -> SmsNotification:
+    """Add the SMS that tells the patient about the order's current status (received, ready,
+    cancelled) to the outbox, in their language. Call it inside the transaction that places
+    the order or changes its status: they commit together or not at all. One per order and
+    kind (a unique constraint), so a status reached twice could not queue it twice."""
+    kind = KIND_OF_STATUS[OrderStatus(order.status)]
+    language, rendered = render_order_message(order, kind=kind)
+    notification = SmsNotification.objects.create(
+        order=order,
+        kind=kind,
+        language=language,
+        phone_number=order.customer.contact_number,
+        message=rendered.text,
+        encoding=rendered.encoding,
+        segments=rendered.segments,
+    )
+    # (Its first status, queued, is in its created_at: no status-change row for it.)
+    if kind == SmsKind.ORDER_RECEIVED:
+        # The order was just placed: this is its only message.
+        remember_notifications(order, [notification])
+    return notification
 
-    The same row goes back to `queued` with its attempts reset, the number and text taken
-    afresh from the order (the usual fix for a failed SMS is a corrected phone number), and
-    the old provider message id cleared, so a late report about the failed message cannot touch
-    the new one.
+
+@transaction.atomic
+def resend_notification(
+    *, order: Order, kind: str = SmsKind.ORDER_RECEIVED, by: User | None = None
+) -> SmsNotification:
+    """Queue a new attempt for an order's failed SMS of `kind`.
+
+    The same row goes back to `queued` with its attempts reset, the number, language and text
+    taken afresh from the order and its patient (the usual fix for a failed SMS is a corrected
+    phone number), and the old provider message id cleared, so a late report about the failed
+    message cannot touch the new one. A suppressed message (the patient opted out) stays so.
     """
     try:
-        notification = SmsNotification.objects.select_for_update().get(order=order)
+        notification = SmsNotification.objects.select_for_update().get(order=order, kind=kind)
     except SmsNotification.DoesNotExist:
-        raise NoNotification("This order has no SMS notification.") from None
+        raise NoNotification(f"This order has no {kind} SMS.") from None
     if notification.status != SmsStatus.FAILED:
         raise NotificationNotFailed(
             f"This SMS is {notification.status}; only a failed SMS can be sent again."
         )
+    language, rendered = render_order_message(order, kind=kind)
     notification.phone_number = order.customer.contact_number
-    notification.message = render_order_confirmation(order)
+    notification.language = language
+    notification.message = rendered.text
+    notification.encoding = rendered.encoding
+    notification.segments = rendered.segments
     notification.status = SmsStatus.QUEUED
     notification.attempts = 0
     notification.next_attempt_at = timezone.now()
@@ -76,7 +134,8 @@ def resend_order_confirmation(*, order: Order) -> SmsNotification:
     notification.sent_at = None
     notification.delivered_at = None
     notification.save()
-    logger.info("sms_requeued notification=%s order=%s", notification.pk, order.pk)
+    _record_changes([notification.pk], SmsStatus.QUEUED, note="Sent again on request", by=by)
+    logger.info("sms_requeued notification=%s order=%s kind=%s", notification.pk, order.pk, kind)
     return notification
 
 
@@ -98,27 +157,52 @@ def claim_due_notifications(*, limit: int, now: datetime | None = None) -> list[
     worker died or hung). Claiming sets `next_attempt_at` to the end of the lease, so both
     cases are one condition on one partial index.
 
-    PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` lets concurrent workers pick disjoint rows
-    without waiting on each other. SQLite has no row locks (Django drops the clause); there
-    the conditional UPDATE (`... WHERE status IN (...) AND next_attempt_at <= now`) decides:
-    a row another worker claimed in between no longer matches, and we only keep the rows that
-    carry our fresh lease token. On PostgreSQL the repeated condition is redundant (the rows
-    are locked) and costs nothing.
+    A due message for a patient who opted out is not claimed but suppressed, here, where the
+    patient's current choice is read in the same transaction; a batch that was all suppressed
+    is followed by the next, so that `--once` never stops while messages are due.
     """
     now = now or timezone.now()
+    while True:
+        claims, suppressed = _claim_batch(limit=limit, now=now)
+        if claims or not suppressed:
+            return claims
+
+
+def _claim_batch(*, limit: int, now: datetime) -> tuple[list[Claim], int]:
+    """PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` (of the outbox rows only, not the
+    orders and patients joined in) lets concurrent workers pick disjoint rows without waiting
+    on each other. SQLite has no row locks (Django drops the clause); there the conditional
+    UPDATE (`... WHERE status IN (...) AND next_attempt_at <= now`) decides: a row another
+    worker claimed in between no longer matches, and we only keep the rows that carry our
+    fresh lease token. On PostgreSQL the repeated condition is redundant (the rows are locked)
+    and costs nothing."""
     lease_until = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
     token = uuid.uuid4()
     due = Q(status__in=TO_DO, next_attempt_at__lte=now)
     with transaction.atomic():
         candidates = list(
-            SmsNotification.objects.select_for_update(skip_locked=True)
+            SmsNotification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(due)
             .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:limit]
+            .values_list(
+                "pk", "order__customer__sms_opt_out", "order__customer__sms_opt_out_source"
+            )[:limit]
         )
         if not candidates:
-            return []
-        SmsNotification.objects.filter(due, pk__in=candidates).update(
+            return [], 0
+        # The messages of patients who opted out, by the reason they are not sent.
+        opted_out: dict[str, list[int]] = defaultdict(list)
+        for pk, opt_out, source in candidates:
+            if opt_out:
+                opted_out[_opted_out_reason(source)].append(pk)
+        suppressed = sum(
+            _suppress(ids, reason=reason, due=due, now=now) for reason, ids in opted_out.items()
+        )
+        suppressed_ids = {pk for ids in opted_out.values() for pk in ids}
+        to_send = [pk for pk, _, _ in candidates if pk not in suppressed_ids]
+        if not to_send:
+            return [], suppressed
+        SmsNotification.objects.filter(due, pk__in=to_send).update(
             status=SmsStatus.SENDING,
             attempts=F("attempts") + 1,
             next_attempt_at=lease_until,
@@ -129,10 +213,33 @@ def claim_due_notifications(*, limit: int, now: datetime | None = None) -> list[
         rows = SmsNotification.objects.filter(lease_token=token).values_list(
             "pk", "attempts", "phone_number", "message"
         )
-        return [
+        claims = [
             Claim(notification_id=pk, token=token, attempt=n, phone_number=to, message=text)
             for pk, n, to, text in rows
         ]
+        return claims, suppressed
+
+
+def _opted_out_reason(source: str | None) -> str:
+    label = SmsOptOutSource(source).label if source else "source unknown"
+    return f"Not sent: the patient opted out of SMS ({label})."
+
+
+def _suppress(ids: list[int], *, reason: str, due: Q, now: datetime) -> int:
+    updated = SmsNotification.objects.filter(due, pk__in=ids).update(
+        status=SmsStatus.SUPPRESSED,
+        last_error=reason,
+        locked_until=None,
+        lease_token=None,
+        updated_at=now,
+    )
+    # The rows just suppressed (on SQLite another worker may have claimed some in between).
+    changed = SmsNotification.objects.filter(
+        pk__in=ids, status=SmsStatus.SUPPRESSED, updated_at=now
+    ).values_list("pk", flat=True)
+    _record_changes(changed, SmsStatus.SUPPRESSED, note=reason, at=now)
+    logger.info("sms_suppressed count=%s reason=opted_out", updated)
+    return updated
 
 
 def _owned(claim: Claim) -> Q:
@@ -152,6 +259,8 @@ def record_sent(*, claim: Claim, provider_message_id: str) -> bool:
         sent_at=now,
         updated_at=now,
     )
+    if updated:
+        _record_changes([claim.notification_id], SmsStatus.SENT, at=now)
     logger.info(
         "sms_sent notification=%s to=%s attempt=%s message_id=%s recorded=%s",
         claim.notification_id,
@@ -185,14 +294,17 @@ def record_failure(*, claim: Claim, error: TransportError) -> bool:
         )
         changes: dict[str, object] = {"status": SmsStatus.FAILED, "last_error": reason}
     else:
+        reason = error.message
         changes = {
             "status": SmsStatus.QUEUED,
-            "last_error": error.message,
+            "last_error": reason,
             "next_attempt_at": now + timedelta(seconds=retry_delay(claim.attempt)),
         }
     updated = SmsNotification.objects.filter(_owned(claim)).update(
         locked_until=None, lease_token=None, updated_at=now, **changes
     )
+    if updated:
+        _record_changes([claim.notification_id], str(changes["status"]), note=reason, at=now)
     logger.warning(
         "sms_failed notification=%s to=%s attempt=%s permanent=%s final=%s error=%r",
         claim.notification_id,
@@ -210,6 +322,7 @@ REPORT_DELIVERED = {"Success"}
 REPORT_FAILED = {"Failed", "Rejected"}
 
 
+@transaction.atomic
 def record_delivery_report(
     *, message_id: str, report_status: str, failure_reason: str = ""
 ) -> bool:
@@ -222,9 +335,13 @@ def record_delivery_report(
     if not message_id:
         return False
     now = timezone.now()
-    open_rows = SmsNotification.objects.filter(
-        provider_message_id=message_id, status=SmsStatus.SENT
+    # Locked first, so the status history names exactly the rows this report moved.
+    ids = list(
+        SmsNotification.objects.select_for_update()
+        .filter(provider_message_id=message_id, status=SmsStatus.SENT)
+        .values_list("pk", flat=True)
     )
+    open_rows = SmsNotification.objects.filter(pk__in=ids, status=SmsStatus.SENT)
     if report_status in REPORT_DELIVERED:
         updated = open_rows.update(
             status=SmsStatus.DELIVERED,
@@ -232,14 +349,16 @@ def record_delivery_report(
             delivered_at=now,
             updated_at=now,
         )
+        _record_changes(ids, SmsStatus.DELIVERED, at=now)
     elif report_status in REPORT_FAILED:
-        reason = failure_reason or "no reason given"
+        reason = f"Delivery {report_status.lower()}: {failure_reason or 'no reason given'}"
         updated = open_rows.update(
             status=SmsStatus.FAILED,
             provider_status=report_status,
-            last_error=f"Delivery {report_status.lower()}: {reason}",
+            last_error=reason,
             updated_at=now,
         )
+        _record_changes(ids, SmsStatus.FAILED, note=reason, at=now)
     else:
         updated = open_rows.exclude(provider_status=report_status).update(
             provider_status=report_status, updated_at=now
@@ -251,3 +370,80 @@ def record_delivery_report(
         bool(updated),
     )
     return bool(updated)
+
+
+# What a patient may reply to the short code, compared after folding case and spaces.
+OPT_OUT_WORDS = frozenset({"STOP", "STOP ALL", "ACHA", "SITISHA"})
+OPT_IN_WORDS = frozenset({"START", "ANZA"})
+
+
+def inbound_action(text: str) -> InboundAction:
+    """What a reply asks for: `  stop  all ` is STOP ALL; anything else is just recorded."""
+    words = " ".join(text.split()).upper()
+    if words in OPT_OUT_WORDS:
+        return InboundAction.OPT_OUT
+    if words in OPT_IN_WORDS:
+        return InboundAction.OPT_IN
+    return InboundAction.NONE
+
+
+def _e164_or_none(number: str) -> str | None:
+    try:
+        return normalize_mobile_number(number)
+    except InvalidPhoneNumber:
+        return None
+
+
+@transaction.atomic
+def receive_inbound_sms(
+    *, provider_id: str, sender: str, recipient: str, text: str, sent_at: str, link_id: str
+) -> InboundSms | None:
+    """Record a patient's text to the short code and act on STOP/ACHA/START...: every patient
+    with the sender's number is opted out (or back in). Idempotent: the gateway's id is
+    unique, so a callback delivered twice is applied once (returns None the second time)."""
+    action = inbound_action(text)
+    try:
+        with transaction.atomic():
+            inbound = InboundSms.objects.create(
+                provider_id=provider_id,
+                sender=sender,
+                recipient=recipient,
+                text=text,
+                sent_at_text=sent_at,
+                link_id=link_id,
+                action=action,
+            )
+    except IntegrityError:
+        logger.info("sms_inbound_duplicate provider_id=%s", provider_id)
+        return None
+    number = _e164_or_none(sender)
+    if action != InboundAction.NONE and number is not None:
+        inbound.customers_matched = customers_set_sms_opt_out_by_number(
+            phone_number=number,
+            opt_out=action == InboundAction.OPT_OUT,
+            source=SmsOptOutSource.PATIENT_REPLY,
+        )
+        inbound.save(update_fields=["customers_matched"])
+    # Never the number or the text: a reply may say anything about the patient's health.
+    logger.info(
+        "sms_inbound inbound=%s action=%s customers=%s",
+        inbound.pk,
+        action,
+        inbound.customers_matched,
+    )
+    return inbound
+
+
+def receive_gateway_opt_out(*, phone_number: str) -> int:
+    """Africa's Talking says the subscriber opted out of our sender id: stop the SMS of
+    every patient with that number. Idempotent. Returns how many patients have it."""
+    number = _e164_or_none(phone_number)
+    matched = (
+        0
+        if number is None
+        else customers_set_sms_opt_out_by_number(
+            phone_number=number, opt_out=True, source=SmsOptOutSource.GATEWAY
+        )
+    )
+    logger.info("sms_gateway_opt_out customers=%s", matched)
+    return matched

@@ -25,7 +25,7 @@ from customers.models import Customer
 from customers.selectors import customer_get_by_code, customers_with_code
 from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IdempotentCreateMixin
 from identity.selectors import principal_of
-from notifications.api import SmsSummarySerializer
+from notifications.api import NotificationSerializer, OrderNotificationsField, SmsSummarySerializer
 from orders.models import Order, OrderStatus
 from orders.selectors import HistoryEntry, order_history, order_list
 from orders.services import order_update, place_order
@@ -65,6 +65,7 @@ class OrderSerializer(StrictInputMixin, serializers.ModelSerializer[Order]):
     # One nested serializer for the whole list (a serializer made per row rebuilt its fields
     # from the model every time: most of a list's cost). Null for orders placed before SMS.
     sms = SmsSummarySerializer(read_only=True, allow_null=True)
+    notifications = OrderNotificationsField(child=NotificationSerializer(), read_only=True)
 
     class Meta:
         model = Order
@@ -77,6 +78,7 @@ class OrderSerializer(StrictInputMixin, serializers.ModelSerializer[Order]):
             "physician_name",
             "status",
             "sms",
+            "notifications",
             "created_at",
             "updated_at",
         ]
@@ -204,7 +206,7 @@ class FieldChangeSerializer(serializers.Serializer):
 
 class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    action = serializers.ChoiceField(choices=["created", "updated", "deleted"])
+    action = serializers.ChoiceField(choices=["created", "updated", "deleted", "sms"])
     changed_by = serializers.SerializerMethodField()
     changes = FieldChangeSerializer(many=True)
 

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from config.queries import between
 from customers.selectors import customer_codes_by_id, customers_with_exact_code
+from notifications.selectors import order_sms_history, with_notifications
 from orders.models import Order, OrderStatus
 
 # The columns an order's representation shows, and no more: loading (above all, parsing the
@@ -28,20 +29,14 @@ _REPRESENTED = (
     "customer__id",
     "customer__code",
     "customer__name",
-    "sms__id",
-    "sms__order_id",
-    "sms__status",
-    "sms__attempts",
-    "sms__last_error",
-    "sms__provider_message_id",
-    "sms__updated_at",
 )
 
 
 def order_list() -> QuerySet[Order]:
-    """Orders with what their representation needs joined in, so a page of any size costs
-    the same number of queries."""
-    return Order.objects.select_related("customer", "sms").only(*_REPRESENTED)
+    """Orders with what their representation needs joined in (the customer, each SMS), so a
+    page of any size costs one query."""
+    orders = with_notifications(Order.objects.select_related("customer"))
+    return orders.only(*_REPRESENTED)
 
 
 def order_get(pk: int) -> Order | None:
@@ -76,7 +71,7 @@ def _plain(value: Any) -> Any:
 
 def order_history(*, order: Order) -> list[HistoryEntry]:
     """The order's audit trail, oldest first: who did what, when, and which fields changed
-    (on creation, every field's first value)."""
+    (on creation, every field's first value), with the status changes of its SMS."""
     history = order.history.select_related("history_user__identity")
     records = list(history.order_by("history_date", "history_id"))
     codes = customer_codes_by_id(record.customer_id for record in records)
@@ -108,6 +103,16 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
             )
         )
         previous = record
+    # The order's SMS: each status change of each message (queued, sent, delivered, failed,
+    # suppressed...), by whoever asked for it (a resend) or nobody (the worker, the gateway).
+    for sms in order_sms_history(order=order):
+        field = f"sms.{sms.kind}"
+        changes = [FieldChange(f"{field}.status", sms.old, sms.new)]
+        if sms.note:
+            changes.append(FieldChange(f"{field}.note", None, sms.note))
+        entries.append(HistoryEntry(at=sms.at, action="sms", by=sms.by, changes=changes))
+    # Stable: entries of the same instant keep their order.
+    entries.sort(key=lambda entry: entry.at)
     return entries
 
 

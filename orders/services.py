@@ -9,7 +9,7 @@ from django.db import transaction
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
 from customers.services import lock_customer
-from notifications.services import queue_order_confirmation
+from notifications.services import queue_order_notification
 from orders.models import ALLOWED_TRANSITIONS, Order
 
 
@@ -52,7 +52,7 @@ def place_order(
         created_by=created_by,
     )
     # The outbox row commits with the order or not at all; the worker sends it later.
-    queue_order_confirmation(order=order)
+    queue_order_notification(order=order)
     return order
 
 
@@ -82,4 +82,7 @@ def order_update(*, order: Order, status: str | None = None, **corrections: Any)
     for field, value in changed.items():
         setattr(order, field, value)
     order.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed:
+        # The patient's "ready" or "cancelled" SMS commits with the change or not at all.
+        queue_order_notification(order=order)
     return order

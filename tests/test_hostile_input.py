@@ -64,6 +64,8 @@ VALID: dict[str, Any] = {
     "contact_number": "+254712345678",
     "email": "wanjiru@example.com",
     "insurance_number": "SHA-123",
+    "preferred_language": "sw",
+    "kind": "order_received",
     "customer_code": "CUST001",
     "item": "Amoxicillin 500mg",
     "amount": "50.00",
@@ -83,6 +85,14 @@ VALID: dict[str, Any] = {
     "networkCode": "63902",
     "failureReason": "",
     "retryCount": "0",
+    # Its incoming-message form (a patient's reply) and its opt-out form.
+    "from": "+254712345678",
+    "to": "12345",
+    "text": "STOP",
+    "date": "2026-11-27 10:00:00",
+    "linkId": "link-1",
+    "cost": "KES 0.80",
+    "senderId": "CLINIC",
 }
 # Fields whose valid value depends on the operation.
 VALID_FOR = {("/api/sms/delivery-reports/", "status"): "Success"}

@@ -25,7 +25,7 @@ class ConsoleBackend(BaseSmsBackend):
             # The number is masked even here: terminal output ends up in logs too. The text
             # carries a patient's name as typed: escape what could forge lines or repaint
             # the terminal.
-            text = escape_controls(message)
+            text = "\n".join(escape_controls(line) for line in message.split("\n"))
             self.stream.write(f"SMS to {mask_phone_number(to)} ({message_id}):\n{text}\n\n")
             self.stream.flush()
         return message_id

@@ -16,6 +16,7 @@ from django.db import connection
 
 from notifications.backends import locmem
 from notifications.management.commands.sms_worker import Command
+from notifications.models import SmsNotification
 from orders.services import place_order
 from tests.factories import CustomerFactory
 from tests.support.gateway import API_KEY, GatewayDouble
@@ -64,6 +65,11 @@ def place(customer=None, **fields):
         amount=fields.get("amount", 50),
         physician_name="Dr House",
     )
+
+
+def sms_of(order, kind: str = "order_received") -> SmsNotification:
+    """The order's message of `kind`."""
+    return SmsNotification.objects.get(order=order, kind=kind)
 
 
 def run_worker_once() -> None:

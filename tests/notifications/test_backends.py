@@ -123,3 +123,14 @@ def test_the_console_backend_never_prints_the_full_number():
     ConsoleBackend(stream=stream).send(to=NUMBER, message="Hi")
     assert NUMBER not in stream.getvalue()
     assert "Hi" in stream.getvalue()
+
+
+def test_the_console_backend_escapes_control_characters_in_a_message():
+    stream = io.StringIO()
+    message = "Hi Ann\x1b[2J\x07, order #1\u202eevil\nsecond line"
+    ConsoleBackend(stream=stream).send(to=NUMBER, message=message)
+    printed = stream.getvalue()
+    assert "\x1b" not in printed
+    assert "\x07" not in printed
+    assert "\u202e" not in printed
+    assert "Hi Ann\\x1b[2J\\x07, order #1\\u202eevil\nsecond line" in printed

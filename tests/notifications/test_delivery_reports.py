@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from notifications.models import SmsNotification, SmsStatus
-from tests.notifications.conftest import CALLBACK_SECRET, place
+from tests.notifications.conftest import CALLBACK_SECRET, place, sms_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.fixture
 def sent(settings) -> SmsNotification:
     settings.AFRICASTALKING_CALLBACK_SECRET = CALLBACK_SECRET
-    notification = place().sms
+    notification = sms_of(place())
     SmsNotification.objects.filter(pk=notification.pk).update(
         status=SmsStatus.SENT, attempts=1, provider_message_id="ATXid_abc", sent_at=timezone.now()
     )

@@ -6,8 +6,9 @@ import pytest
 
 from notifications.api import ResendSmsView
 from notifications.models import SmsNotification, SmsStatus
+from orders.services import order_update
 from tests.factories import OrderFactory, UserFactory
-from tests.notifications.conftest import place, run_worker_once
+from tests.notifications.conftest import place, run_worker_once, sms_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +21,15 @@ def fail(notification: SmsNotification, reason: str = "UserInBlacklist") -> None
 
 def test_a_failed_sms_is_queued_again_and_then_sent(api_client, sms_settings, gateway):
     order = place()
-    fail(order.sms)
+    fail(sms_of(order))
     response = api_client.post(f"/api/orders/{order.pk}/sms/resend/")
     assert response.status_code == 202
     assert response.json() | {"updated_at": None} == {
+        "kind": "order_received",
         "status": "queued",
+        "language": "en",
+        "encoding": "GSM-7",
+        "segments": 1,
         "attempts": 0,
         "last_error": "",
         "provider_message_id": "",
@@ -38,7 +43,7 @@ def test_a_failed_sms_is_queued_again_and_then_sent(api_client, sms_settings, ga
 
 def test_a_resend_goes_to_the_customers_corrected_number(api_client, sms_settings, gateway):
     order = place()
-    fail(order.sms)
+    fail(sms_of(order))
     order.customer.contact_number = "+254722000001"
     order.customer.save()
     api_client.post(f"/api/orders/{order.pk}/sms/resend/")
@@ -49,7 +54,7 @@ def test_a_resend_goes_to_the_customers_corrected_number(api_client, sms_setting
 @pytest.mark.parametrize("status", [SmsStatus.QUEUED, SmsStatus.SENT, SmsStatus.DELIVERED])
 def test_only_a_failed_sms_can_be_resent(api_client, status):
     order = place()
-    SmsNotification.objects.filter(pk=order.sms.pk).update(status=status)
+    SmsNotification.objects.filter(pk=sms_of(order).pk).update(status=status)
     response = api_client.post(f"/api/orders/{order.pk}/sms/resend/")
     assert response.status_code == 409
     assert status in response.json()["detail"]
@@ -63,7 +68,7 @@ def test_an_order_without_sms_or_an_unknown_order_is_404(api_client):
 
 def test_resend_needs_an_authenticated_caller_with_the_orders_scope(anonymous_client):
     order = place()
-    fail(order.sms)
+    fail(sms_of(order))
     assert anonymous_client.post(f"/api/orders/{order.pk}/sms/resend/").status_code in (401, 403)
     assert ResendSmsView.scope_resource == "orders"
     assert SmsNotification.objects.get().status == SmsStatus.FAILED
@@ -72,7 +77,7 @@ def test_resend_needs_an_authenticated_caller_with_the_orders_scope(anonymous_cl
 def test_the_admin_resend_action_queues_the_failed_ones(client):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    failed, sent = place().sms, place().sms
+    failed, sent = sms_of(place()), sms_of(place())
     fail(failed)
     SmsNotification.objects.filter(pk=sent.pk).update(status=SmsStatus.SENT)
     response = client.post(
@@ -87,8 +92,58 @@ def test_the_admin_resend_action_queues_the_failed_ones(client):
 
 def test_the_admin_lists_notifications_filtered_by_status(client):
     client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
-    fail(place().sms)
+    fail(sms_of(place()))
     place()
     response = client.get("/admin/notifications/smsnotification/", {"status__exact": "failed"})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
+
+
+def test_a_kind_chooses_which_failed_message_is_sent_again(api_client, sms_settings, gateway):
+    order = place()
+    order_update(order=order, status="fulfilled")
+    fail(sms_of(order))
+    fail(sms_of(order, "order_ready"))
+    response = api_client.post(
+        f"/api/orders/{order.pk}/sms/resend/", {"kind": "order_ready"}, format="json"
+    )
+    assert response.status_code == 202
+    assert (response.json()["kind"], response.json()["status"]) == ("order_ready", "queued")
+    assert sms_of(order).status == SmsStatus.FAILED  # the other kind is left alone
+    run_worker_once()
+    assert sms_of(order, "order_ready").status == SmsStatus.SENT
+    assert "is ready for collection" in gateway.accepted[0].message
+
+
+def test_a_resend_is_in_the_history_with_who_asked(api_client, user):
+    order = place()
+    fail(sms_of(order))
+    api_client.post(f"/api/orders/{order.pk}/sms/resend/")
+    last = api_client.get(f"/api/orders/{order.pk}/history/").json()[-1]
+    assert last["action"] == "sms"
+    assert last["changed_by"] == {"issuer": "built-in", "subject": str(user.pk)}
+    assert last["changes"] == [
+        {"field": "sms.order_received.status", "old": "queued", "new": "queued"},
+        {"field": "sms.order_received.note", "old": None, "new": "Sent again on request"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"kind": "order_shipped"}, "kind"), ({"kind": None}, "kind"), ({"knid": "x"}, "knid")],
+)
+def test_an_unknown_kind_or_field_is_a_400_naming_it(api_client, body, field):
+    order = place()
+    fail(sms_of(order))
+    response = api_client.post(f"/api/orders/{order.pk}/sms/resend/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert sms_of(order).status == SmsStatus.FAILED
+
+
+def test_a_kind_the_order_has_no_message_of_is_404(api_client):
+    order = place()
+    response = api_client.post(
+        f"/api/orders/{order.pk}/sms/resend/", {"kind": "order_cancelled"}, format="json"
+    )
+    assert response.status_code == 404
