@@ -46,12 +46,12 @@ def lock_customer(*, customer: Customer) -> bool:
     return Customer.objects.select_for_update().filter(pk=customer.pk).exists()
 
 
-def _save(customer: Customer) -> Customer:
+def _save(customer: Customer, *, fields: list[str] | None = None) -> Customer:
     # The serializer checked the code is free, but a concurrent request may have taken it
     # since; the database's unique index is the final word.
     try:
         with transaction.atomic():
-            customer.save()
+            customer.save(update_fields=fields)
     except IntegrityError:
         if customer_code_taken(customer.code, exclude_pk=customer.pk):
             raise CustomerCodeTaken() from None
@@ -88,7 +88,9 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
         return customer
     for field, value in changed.items():
         setattr(customer, field, value)
-    return _save(customer)
+    # Only the changed columns: an edit must not write back an opt-out (or anything else)
+    # that another request changed since this one read the row.
+    return _save(customer, fields=[*changed, "updated_at"])
 
 
 def customer_delete(*, customer: Customer) -> None:

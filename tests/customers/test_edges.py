@@ -189,3 +189,17 @@ def test_phone_numbers_take_ascii_digits_only(api_client, number):
     response = api_client.post("/api/customers/", {**NEW, "contact_number": number}, format="json")
     assert response.status_code == 400
     assert "contact_number" in response.json()
+
+
+def test_an_edit_does_not_write_back_an_opt_out_made_since_it_read_the_row():
+    from customers.models import SmsOptOutSource
+    from customers.services import customer_set_sms_opt_out, customer_update
+
+    CustomerFactory(code="C1", name="Before")
+    stale = Customer.objects.get(code="C1")
+    customer_set_sms_opt_out(
+        customer=Customer.objects.get(code="C1"), opt_out=True, source=SmsOptOutSource.STAFF
+    )
+    customer_update(customer=stale, name="After")
+    fresh = Customer.objects.get(code="C1")
+    assert (fresh.name, fresh.sms_opt_out) == ("After", True)
