@@ -46,7 +46,7 @@ class PageNumberPagination(_StrictPageSize, pagination.PageNumberPagination):
     """DRF's page envelope (`count`, `next`, `previous`, `results`) with a caller-chosen size."""
 
     def get_page_number(self, request: Request, paginator: Paginator) -> int:
-        raw = request.query_params.get(self.page_query_param) or "1"
+        raw = request.query_params.get(self.page_query_param, "1")
         if raw in self.last_page_strings:
             return paginator.num_pages
         number = ascii_int(raw)
