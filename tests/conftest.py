@@ -41,3 +41,12 @@ def anonymous_client() -> APIClient:
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def client_with_scopes(*scopes: str) -> APIClient:
+    """A client of a new user whose grant holds exactly `scopes`."""
+    user: Any = UserFactory()
+    client = APIClient()
+    grant: Any = AccessGrant(issuer="tests", subject=str(user.pk), scopes=frozenset(scopes))
+    client.force_authenticate(user=user, token=grant)
+    return client

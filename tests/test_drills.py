@@ -15,12 +15,11 @@ import pytest
 from django.db import connection
 
 from customers.models import Customer
-from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 from notifications.models import SmsNotification
 from orders.models import Order
 from tests.factories import CustomerFactory
 from tests.support.concurrency import at_once
-from tests.support.processes import gunicorn, service_env, session_database_url
+from tests.support.processes import gunicorn_with_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,26 +29,9 @@ ALL_SCOPES = "customers:read customers:write orders:read orders:write"
 @pytest.fixture
 def service(settings) -> Iterator[tuple[str, dict[str, str]]]:
     """gunicorn on the test database; yields its URL and headers with a real access token."""
-    # The client secret is hashed here and checked by the server: use the server's hasher,
-    # not the tests' fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    secret = ensure_dev_clients(callback_url="https://testserver/auth/callback/").api_client_secret
-    env = service_env(
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="off",
-        DATABASE_URL=session_database_url(),
-        WEB_CONCURRENCY="2",
-        GUNICORN_THREADS="8",
-        LOG_LEVEL="WARNING",
-    )
-    with gunicorn(env) as base_url:
-        response = httpx.post(
-            f"{base_url}/o/token/",
-            data={"grant_type": "client_credentials", "scope": ALL_SCOPES},
-            auth=(DEV_API_CLIENT_ID, secret or ""),
-        )
-        response.raise_for_status()
-        yield base_url, {"Authorization": f"Bearer {response.json()['access_token']}"}
+    with gunicorn_with_token(WEB_CONCURRENCY="2", GUNICORN_THREADS="8") as served:
+        yield served
 
 
 def test_fifty_concurrent_creates_of_one_customer_code(service):

@@ -11,35 +11,18 @@ import pytest
 
 from orders.models import Order, OrderStatus
 from tests.factories import CustomerFactory, OrderFactory
-from tests.support.processes import gunicorn, service_env, session_database_url
+from tests.support.processes import gunicorn_with_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ALL_SCOPES = "customers:read customers:write orders:read orders:write"
 SECURITY_HEADERS = ("X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
 
 
 @pytest.fixture
 def service(settings) -> Iterator[tuple[str, dict[str, str]]]:
-    from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
-
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    secret = ensure_dev_clients(callback_url="https://testserver/auth/callback/").api_client_secret
-    env = service_env(
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="off",
-        DATABASE_URL=session_database_url(),
-        WEB_CONCURRENCY="1",
-        LOG_LEVEL="WARNING",
-        MAX_REQUEST_BODY_BYTES="4096",
-    )
-    with gunicorn(env) as base_url:
-        token = httpx.post(
-            f"{base_url}/o/token/",
-            data={"grant_type": "client_credentials", "scope": ALL_SCOPES},
-            auth=(DEV_API_CLIENT_ID, secret or ""),
-        ).json()["access_token"]
-        yield base_url, {"Authorization": f"Bearer {token}"}
+    with gunicorn_with_token(WEB_CONCURRENCY="1", MAX_REQUEST_BODY_BYTES="4096") as served:
+        yield served
 
 
 def test_a_chunked_patch_is_411_and_the_order_is_unchanged(service):

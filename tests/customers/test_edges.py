@@ -9,23 +9,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from identity.scopes import AccessGrant
-from tests.conftest import full_access
+from tests.conftest import client_with_scopes, full_access
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
 NEW = {"code": "NEW1", "name": "Wanjiru", "contact_number": "0712345678", "email": "w@x.example"}
-
-
-def _client_with(*scopes):
-    user = UserFactory()
-    client = APIClient()
-    client.force_authenticate(
-        user=user, token=AccessGrant(issuer="tests", subject=str(user.pk), scopes=frozenset(scopes))
-    )
-    return client
 
 
 # --- 7. Concurrent deletes ------------------------------------------------------------------
@@ -90,14 +80,14 @@ def test_unknown_and_read_only_fields_are_400(api_client, method, extra, message
 
 
 def test_a_write_only_caller_creating_a_customer_gets_its_code_only():
-    response = _client_with("customers:write").post("/api/customers/", NEW, format="json")
+    response = client_with_scopes("customers:write").post("/api/customers/", NEW, format="json")
     assert response.status_code == 201
     assert response.json() == {"code": "NEW1"}
 
 
 def test_a_write_only_caller_changing_a_customer_gets_its_code_only():
     CustomerFactory(code="C1", name="Private Name")
-    client = _client_with("customers:write")
+    client = client_with_scopes("customers:write")
     response = client.patch("/api/customers/C1/", {"email": "n@x.example"}, format="json")
     assert response.status_code == 200
     assert response.json() == {"code": "C1"}
@@ -107,13 +97,13 @@ def test_a_write_only_caller_changing_a_customer_gets_its_code_only():
 
 def test_an_empty_patch_shows_a_write_only_caller_nothing_either():
     CustomerFactory(code="C1", name="Private Name")
-    response = _client_with("customers:write").patch("/api/customers/C1/", {}, format="json")
+    response = client_with_scopes("customers:write").patch("/api/customers/C1/", {}, format="json")
     assert response.status_code == 400
     assert "Private Name" not in response.content.decode()
 
 
 def test_errors_are_shown_to_write_only_callers(api_client):
-    response = _client_with("customers:write").post(
+    response = client_with_scopes("customers:write").post(
         "/api/customers/", {**NEW, "email": "nope"}, format="json"
     )
     assert response.status_code == 400

@@ -13,9 +13,8 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from identity.scopes import AccessGrant
 from orders.models import Order, OrderStatus
-from tests.conftest import full_access, on_postgresql
+from tests.conftest import client_with_scopes, full_access, on_postgresql
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 from tests.support.concurrency import at_once
 
@@ -263,24 +262,15 @@ def test_of_thirty_concurrent_final_changes_exactly_one_is_made():
 # --- 9. A write-only caller sees the id, not the record -------------------------------------
 
 
-def _client_with(*scopes):
-    user = UserFactory()
-    client = APIClient()
-    client.force_authenticate(
-        user=user, token=AccessGrant(issuer="tests", subject=str(user.pk), scopes=frozenset(scopes))
-    )
-    return client
-
-
 def test_a_write_only_caller_placing_an_order_gets_its_id_only(customer):
-    response = _client_with("orders:write").post("/api/orders/", BODY, format="json")
+    response = client_with_scopes("orders:write").post("/api/orders/", BODY, format="json")
     assert response.status_code == 201
     assert response.json() == {"id": Order.objects.get().pk}
 
 
 def test_a_write_only_caller_changing_an_order_gets_its_id_only():
     order = OrderFactory()
-    client = _client_with("orders:write")
+    client = client_with_scopes("orders:write")
     response = client.patch(f"/api/orders/{order.pk}/", {"status": "cancelled"}, format="json")
     assert response.status_code == 200
     assert response.json() == {"id": order.pk}
@@ -288,7 +278,7 @@ def test_a_write_only_caller_changing_an_order_gets_its_id_only():
 
 
 def test_a_write_only_callers_idempotent_replay_shows_the_id_only(customer):
-    client = _client_with("orders:write")
+    client = client_with_scopes("orders:write")
     first = client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     replay = client.post("/api/orders/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert replay["Idempotent-Replayed"] == "true"
@@ -296,7 +286,9 @@ def test_a_write_only_callers_idempotent_replay_shows_the_id_only(customer):
 
 
 def test_a_caller_with_read_and_write_gets_the_whole_order(customer):
-    response = _client_with("orders:write", "orders:read").post("/api/orders/", BODY, format="json")
+    response = client_with_scopes("orders:write", "orders:read").post(
+        "/api/orders/", BODY, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["item"] == "Amoxicillin"
 
@@ -309,7 +301,7 @@ def test_a_write_only_caller_resending_an_sms_sees_no_order_data():
     notification = queue_order_notification(order=order)
     notification.status = SmsStatus.FAILED
     notification.save()
-    response = _client_with("orders:write").post(f"/api/orders/{order.pk}/sms/resend/")
+    response = client_with_scopes("orders:write").post(f"/api/orders/{order.pk}/sms/resend/")
     assert response.status_code == 202
     assert response.json() == {}
 

@@ -134,3 +134,37 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+ALL_SCOPES = "customers:read customers:write orders:read orders:write"
+
+
+@contextmanager
+def gunicorn_with_token(**overrides: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """gunicorn with production settings on this test session's database; yields its base
+    URL and headers carrying a real access token (all four scopes) from the built-in
+    provider's client-credentials client.
+
+    The client's secret is hashed here and checked by the server: the caller sets the
+    server's hasher first (`settings.PASSWORD_HASHERS`), not the tests' fast one.
+    """
+    from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
+
+    secret = ensure_dev_clients(callback_url="https://testserver/auth/callback/").api_client_secret
+    env = service_env(
+        **{
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "off",
+            "DATABASE_URL": session_database_url(),
+            "LOG_LEVEL": "WARNING",
+            **overrides,
+        }
+    )
+    with gunicorn(env) as base_url:
+        response = httpx.post(
+            f"{base_url}/o/token/",
+            data={"grant_type": "client_credentials", "scope": ALL_SCOPES},
+            auth=(DEV_API_CLIENT_ID, secret or ""),
+        )
+        response.raise_for_status()
+        yield base_url, {"Authorization": f"Bearer {response.json()['access_token']}"}
