@@ -21,7 +21,10 @@ _DOCUMENTATION = {
     "{base}/StructureDefinition/order-amount (valueMoney).",
     "MedicationDispense": "A fulfilled order (same id as its MedicationRequest); "
     "whenHandedOver from the audit trail.",
-    "Communication": "An SMS to the patient. No versions (the outbox keeps no audit trail). "
+    "Communication": "An SMS to the patient: one per order and kind of message, the kind in "
+    "category (code system {base}/CodeSystem/sms-kind: order_received, order_ready, "
+    "order_cancelled). status not-done: failed, or suppressed because the patient opted out; "
+    "statusReason.text says which. No versions (the outbox keeps no audit trail). "
     "payload only for callers who may read orders (orders:read, or a SMART scope for "
     "MedicationRequest).",
 }
@@ -100,7 +103,7 @@ def _resource(resource_type: str, base: str) -> dict[str, Any]:
             "name": name,
             **({"definition": parameter.definition} if parameter.definition else {}),
             "type": parameter.type,
-            "documentation": parameter.documentation,
+            "documentation": parameter.documentation.replace("{base}", base),
         }
         for name, parameter in PARAMETERS[resource_type].items()
     ]

@@ -8,7 +8,8 @@ Practitioner, which free-text orders cannot honestly give). The mapping reads to
 - MedicationRequest from an Order; its amount, which no MedicationRequest element holds,
   rides in the extension `{base}/StructureDefinition/order-amount`;
 - MedicationDispense from a fulfilled Order (same id: one dispense per fulfilled order);
-- Communication from an SMS outbox row;
+- Communication from an SMS outbox row (one per order and kind of message), the kind in
+  `category` from the code system `{base}/CodeSystem/sms-kind`;
 - OperationOutcome for errors, Bundle for search results.
 
 Resources are plain dicts, serialised by the renderer: measured faster than building a FHIR
@@ -36,6 +37,7 @@ AMOUNT_EXTENSION_PATH = "StructureDefinition/order-amount"
 AMOUNT_CURRENCY = "KES"
 IDENTIFIER_TYPES_SYSTEM = "https://fhir.dha.go.ke/terminology/CodeSystem/identifier-types-cs"
 PARTICIPATION_MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+SMS_KIND_SYSTEM_PATH = "CodeSystem/sms-kind"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
 
 # FHIR's id type: [A-Za-z0-9\-\.]{1,64}.
@@ -48,8 +50,8 @@ MEDICATION_REQUEST_STATUS: Mapping[str, str] = {
     "cancelled": "cancelled",
 }
 
-# SMS status -> Communication.status (required binding, event-status). `suppressed` arrives
-# with patient messaging (issue 11): a message deliberately not sent.
+# SMS status -> Communication.status (required binding, event-status). `suppressed`: not sent
+# because the patient opted out, as final as `failed`.
 COMMUNICATION_STATUS: Mapping[str, str] = {
     "queued": "preparation",
     "sending": "preparation",
@@ -59,7 +61,16 @@ COMMUNICATION_STATUS: Mapping[str, str] = {
     "suppressed": "not-done",
 }
 
-# Customer.preferred_language (issue 11) -> Patient.communication.language (BCP 47).
+# SMS kind -> Communication.category (example binding: a code system of our own, at
+# `{base}/CodeSystem/sms-kind`). The codes are the kinds as the REST API spells them, so an
+# integrator reading both sees one vocabulary; the displays are the kinds' labels.
+SMS_KINDS: Mapping[str, str] = {
+    "order_received": "Order received",
+    "order_ready": "Order ready",
+    "order_cancelled": "Order cancelled",
+}
+
+# Customer.preferred_language -> Patient.communication.language (BCP 47).
 LANGUAGES: Mapping[str, str] = {"en": "English", "sw": "Swahili"}
 
 # HTTP status -> OperationOutcome.issue.code (required binding, issue-type).
@@ -164,23 +175,18 @@ def patient_resource(customer: Customer, *, version: Version) -> dict[str, Any]:
     }
     if telecom:
         resource["telecom"] = telecom
-    # Customer.preferred_language arrives with patient messaging (issue 11).
-    language = getattr(customer, "preferred_language", "")
-    if language in LANGUAGES:
-        resource["communication"] = [
-            {
-                "language": {
-                    "coding": [
-                        {
-                            "system": LANGUAGE_SYSTEM,
-                            "code": language,
-                            "display": LANGUAGES[language],
-                        }
-                    ]
-                },
-                "preferred": True,
-            }
-        ]
+    # Every customer has one (English unless told otherwise): the language of their SMS.
+    language = customer.preferred_language
+    resource["communication"] = [
+        {
+            "language": {
+                "coding": [
+                    {"system": LANGUAGE_SYSTEM, "code": language, "display": LANGUAGES[language]}
+                ]
+            },
+            "preferred": True,
+        }
+    ]
     return resource
 
 
@@ -221,21 +227,36 @@ def medication_dispense_resource(
 
 
 def communication_resource(
-    notification: SmsNotification, *, include_payload: bool
+    notification: SmsNotification, *, include_payload: bool, base: str
 ) -> dict[str, Any]:
-    """An SMS as a Communication. The outbox keeps no audit trail, so there is no versionId;
-    the phone number is never shown (the recipient is the Patient). The text only for callers
-    who may read orders (`include_payload`)."""
+    """An SMS as a Communication: one per message, so an order has one for each step the
+    patient was told about (`category`). The outbox keeps no audit trail, so there is no
+    versionId; the phone number is never shown (the recipient is the Patient). The text only
+    for callers who may read orders (`include_payload`)."""
     patient = _patient_reference(notification.order.customer.code)
+    status = COMMUNICATION_STATUS[notification.status]
     resource: dict[str, Any] = {
         "resourceType": "Communication",
         "id": str(notification.pk),
         "meta": _meta(Version(None, notification.updated_at)),
-        "status": COMMUNICATION_STATUS[notification.status],
+        "status": status,
     }
-    if notification.status == "failed" and notification.last_error:
+    # Why it was not sent (failed, or suppressed for an opt-out). A message still queued may
+    # carry the error of a retry it is waiting for: not a reason for its current status.
+    if status == "not-done" and notification.last_error:
         resource["statusReason"] = {"text": text(notification.last_error)}
     resource |= {
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": f"{base}/{SMS_KIND_SYSTEM_PATH}",
+                        "code": notification.kind,
+                        "display": SMS_KINDS[notification.kind],
+                    }
+                ]
+            }
+        ],
         "medium": [
             {
                 "coding": [

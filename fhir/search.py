@@ -44,6 +44,8 @@ from fhir.protocol import check_format, check_pretty
 from fhir.resources import (
     COMMUNICATION_STATUS,
     MEDICATION_REQUEST_STATUS,
+    SMS_KIND_SYSTEM_PATH,
+    SMS_KINDS,
     Entry,
     Version,
     communication_resource,
@@ -59,6 +61,7 @@ from identity.permissions import InsufficientScope
 from identity.scopes import FHIR_READ_SCOPES
 from notifications.selectors import (
     notification_customer_code_is,
+    notification_kind_in,
     notification_order_in,
     notification_page,
     notification_pk_in,
@@ -403,6 +406,20 @@ def _telecom(name: str, value: str, context: Context) -> Q:
     return found
 
 
+def _category(name: str, value: str, context: Context) -> Q:
+    """A kind of message: `code` or `{base}/CodeSystem/sms-kind|code`. The code system is
+    ours, so a code it lacks is a 400 (as a status outside its value set is); a code of
+    another system, or of none (`|code`), is no category of ours and matches nothing."""
+    system, code = split_token(value)
+    if system is not None and system != f"{context.base}/{SMS_KIND_SYSTEM_PATH}":
+        return NOTHING
+    if code not in SMS_KINDS:
+        raise SearchError(
+            f"{name}: '{code}' is not a kind of message; use one of {', '.join(SMS_KINDS)}."
+        )
+    return notification_kind_in([code])
+
+
 def _name(name: str, value: str, context: Context) -> Q:
     value = unescape(value)
     if not value:
@@ -576,7 +593,7 @@ COMMUNICATION_PARAMETERS: dict[str, Parameter] = {
     "status": Parameter(
         "token",
         "preparation (queued, sending), in-progress (sent), completed (delivered), "
-        "not-done (failed).",
+        "not-done (failed, or suppressed because the patient opted out).",
         f"{_SP}Communication-status",
         _status_criterion(
             _EVENT_STATUSES,
@@ -584,6 +601,13 @@ COMMUNICATION_PARAMETERS: dict[str, Parameter] = {
             _inverse(COMMUNICATION_STATUS),
             notification_status_in,
         ),
+    ),
+    "category": Parameter(
+        "token",
+        f"The kind of message, a code of {{base}}/{SMS_KIND_SYSTEM_PATH} (order_received, "
+        "order_ready, order_cancelled): [system|]code.",
+        f"{_SP}Communication-category",
+        _category,
     ),
 }
 
@@ -791,7 +815,7 @@ def resource_of(
         return medication_dispense_resource(
             row, version=audit_version(row), fulfilled_at=fulfilled_at(row)
         )
-    return communication_resource(row, include_payload=include_payload)
+    return communication_resource(row, include_payload=include_payload, base=base)
 
 
 def search(

@@ -234,10 +234,10 @@ class CommunicationReadView(FhirView):
         notification = notification_get(pk) if pk is not None else None
         if notification is None:
             raise exceptions.NotFound("No such Communication.")
-        return _read_response(
-            communication_resource(notification, include_payload=_may_read_orders(request)),
-            Version(None, notification.updated_at),
+        resource = communication_resource(
+            notification, include_payload=_may_read_orders(request), base=fhir_base(request)
         )
+        return _read_response(resource, Version(None, notification.updated_at))
 
 
 class MetadataView(FhirView):

@@ -175,7 +175,6 @@ _COMMUNICATION_COLUMNS = (
     "id",
     "order_id",
     "kind",
-    "language",
     "message",
     "status",
     "last_error",
@@ -210,6 +209,10 @@ def notification_customer_code_is(code: str) -> Q:
 
 def notification_status_in(statuses: Collection[str]) -> Q:
     return Q(status__in=statuses)
+
+
+def notification_kind_in(kinds: Collection[str]) -> Q:
+    return Q(kind__in=kinds)
 
 
 def notification_page(*, where: Q, after_pk: int | None, limit: int) -> list[SmsNotification]:

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from identity.scopes import AccessGrant
+from notifications.backends import TransportError
+from notifications.services import (
+    claim_due_notifications,
+    record_delivery_report,
+    record_failure,
+    record_sent,
+)
 from tests.factories import UserFactory
 from tests.fhir.validation import validate
 
@@ -63,3 +71,22 @@ def next_link(bundle: dict[str, Any]) -> str | None:
         return None
     assert url.startswith(BASE)
     return str(url).removeprefix("http://testserver")
+
+
+def work_outbox(outcomes: Mapping[int, str | TransportError]) -> None:
+    """Take every message due through the services the SMS worker and the gateway's delivery
+    reports use, and end each as `outcomes` (by message id) says: "sent", "delivered", or a
+    TransportError (permanent: failed; temporary: queued again for a retry). Messages to
+    patients who opted out are suppressed on the way, as the worker does; every other
+    message due must be named."""
+    claims = claim_due_notifications(limit=100)
+    assert {claim.notification_id for claim in claims} == set(outcomes)
+    for claim in claims:
+        outcome = outcomes[claim.notification_id]
+        if isinstance(outcome, TransportError):
+            assert record_failure(claim=claim, error=outcome)
+            continue
+        message_id = f"ATXid_{claim.notification_id}"
+        assert record_sent(claim=claim, provider_message_id=message_id)
+        if outcome == "delivered":
+            assert record_delivery_report(message_id=message_id, report_status="Success")

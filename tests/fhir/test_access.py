@@ -13,7 +13,7 @@ import pytest
 from customers.services import customer_create
 from identity.authentication import SESSION_GRANT_KEY
 from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
-from notifications.models import SmsNotification
+from notifications.models import SmsKind, SmsNotification
 from orders.services import order_update, place_order
 from tests.factories import UserFactory
 from tests.fhir.conftest import assert_outcome, client_with, fhir_get, matches
@@ -33,11 +33,12 @@ def records():
         customer=customer, item="Amoxicillin", amount=Decimal("50"), physician_name="Dr Otieno"
     )
     order_update(order=order, status="fulfilled")
+    ready = SmsNotification.objects.get(order=order, kind=SmsKind.ORDER_READY)
     return {
         "Patient": "Patient/CUST1",
         "MedicationRequest": f"MedicationRequest/{order.pk}",
         "MedicationDispense": f"MedicationDispense/{order.pk}",
-        "Communication": f"Communication/{SmsNotification.objects.get(order=order).pk}",
+        "Communication": f"Communication/{ready.pk}",
     }
 
 
@@ -107,9 +108,15 @@ def test_sms_text_only_for_callers_who_may_read_orders(records):
         records["Communication"],
     ).json()
     assert "payload" not in without
-    assert "payload" in with_orders
+    assert with_orders["payload"][0]["contentString"].startswith("Hi Wanjiru")
     listed = fhir_get(client_with("system/Communication.rs"), "Communication").json()
+    listed_with_orders = fhir_get(
+        client_with("system/Communication.rs", "orders:read"), "Communication"
+    ).json()
+    # The order's two messages (received, ready): the rule holds for each.
+    assert len(listed["entry"]) == len(listed_with_orders["entry"]) == 2
     assert all("payload" not in entry["resource"] for entry in listed["entry"])
+    assert all("payload" in entry["resource"] for entry in listed_with_orders["entry"])
 
 
 def test_including_patients_needs_patient_access(records):

@@ -10,9 +10,10 @@ from django.utils.http import http_date
 
 from customers.models import Customer
 from customers.services import customer_create, customer_delete, customer_update
-from notifications.models import SmsNotification, SmsStatus
+from notifications.backends import TransportError
+from notifications.models import SmsKind, SmsNotification
 from orders.services import order_update, place_order
-from tests.fhir.conftest import BASE, assert_outcome, fhir_get
+from tests.fhir.conftest import BASE, assert_outcome, fhir_get, work_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,25 @@ def test_patient_read_carries_its_audit_trail_version(fhir_client):
     assert patient["meta"]["versionId"] == str(record.history_id)
     assert response["ETag"] == f'W/"{record.history_id}"'
     assert response["Last-Modified"] == http_date(record.history_date.timestamp())
+
+
+def test_patient_language_follows_the_preferred_language_in_each_version(fhir_client):
+    customer = make_customer()
+    english = latest_history_id(customer)
+    customer_update(customer=customer, preferred_language="sw")
+
+    def language(path: str) -> str:
+        patient = fhir_get(fhir_client, path).json()
+        return str(patient["communication"][0]["language"]["coding"][0]["code"])
+
+    assert language("Patient/CUST.007") == "sw"
+    assert language(f"Patient/CUST.007/_history/{english}") == "en"
+    bundle = fhir_get(fhir_client, "Patient", data={"_id": "CUST.007"}).json()
+    assert bundle["entry"][0]["resource"]["communication"][0]["language"]["coding"][0] == {
+        "system": "urn:ietf:bcp:47",
+        "code": "sw",
+        "display": "Swahili",
+    }
 
 
 def test_patient_ids_are_case_sensitive(fhir_client):
@@ -147,10 +167,8 @@ def test_medication_dispense_exists_only_for_fulfilled_orders(fhir_client):
 
 def test_communication_read_has_no_version_and_no_phone_number(fhir_client):
     order = place(make_customer())
-    sms = SmsNotification.objects.get(order=order)
-    SmsNotification.objects.filter(pk=sms.pk).update(
-        status=SmsStatus.FAILED, last_error="InvalidPhoneNumber"
-    )
+    sms = SmsNotification.objects.get(order=order, kind=SmsKind.ORDER_RECEIVED)
+    work_outbox({sms.pk: TransportError("InvalidPhoneNumber", permanent=True)})
 
     response = fhir_get(fhir_client, f"Communication/{sms.pk}")
 

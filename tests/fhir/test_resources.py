@@ -13,10 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from customers.models import Customer
+from customers.models import Customer, Language
 from fhir.capability import capability_statement
 from fhir.resources import (
     COMMUNICATION_STATUS,
+    LANGUAGES,
+    SMS_KINDS,
     Entry,
     Version,
     communication_resource,
@@ -28,7 +30,7 @@ from fhir.resources import (
     patient_resource,
     searchset,
 )
-from notifications.models import SmsNotification, SmsStatus
+from notifications.models import SmsKind, SmsNotification, SmsStatus
 from orders.models import Order, OrderStatus
 from tests.fhir.validation import validate
 
@@ -45,6 +47,7 @@ def customer(**fields) -> Customer:
         "contact_number": "+254712345678",
         "email": "wanjiru@example.com",
         "insurance_number": "SHA-0042-7",
+        "preferred_language": Language.EN,
     }
     return Customer(**(values | fields))
 
@@ -64,11 +67,14 @@ def order(**fields) -> Order:
 
 
 def sms(**fields) -> SmsNotification:
+    """A delivered `order_received` message, with the text the default template gives."""
     values = {
         "id": 7,
         "order": order(),
+        "kind": SmsKind.ORDER_RECEIVED,
+        "language": Language.EN,
         "phone_number": "+254712345678",
-        "message": "Hi Wanjiru, your order #42 has been received. Thank you.",
+        "message": "Hi Wanjiru, the clinic has received your order #42 for KES 1,250.50.",
         "status": SmsStatus.DELIVERED,
         "last_error": "",
         "updated_at": AT + timedelta(minutes=2),
@@ -108,7 +114,8 @@ def test_medication_dispense_golden():
 
 
 def test_communication_golden():
-    assert_golden("communication", communication_resource(sms(), include_payload=True))
+    resource = communication_resource(sms(), include_payload=True, base=BASE)
+    assert_golden("communication", resource)
 
 
 def test_operation_outcome_golden():
@@ -140,6 +147,7 @@ def test_failed_sms_says_why_and_keeps_its_text_from_callers_without_orders():
     resource = communication_resource(
         sms(status=SmsStatus.FAILED, last_error="InvalidPhoneNumber", delivered_at=None),
         include_payload=False,
+        base=BASE,
     )
     validate(resource)
     assert resource["status"] == "not-done"
@@ -148,16 +156,60 @@ def test_failed_sms_says_why_and_keeps_its_text_from_callers_without_orders():
     assert "+254712345678" not in json.dumps(resource)
 
 
-def test_suppressed_sms_is_not_done():
-    # The status patient messaging (issue 11) adds; the mapping is ready for it.
-    resource = communication_resource(sms(status="suppressed", sent_at=None), include_payload=True)
+def test_suppressed_sms_is_not_done_and_says_why():
+    reason = "Not sent: the patient opted out of SMS (Staff (API or admin))."
+    resource = communication_resource(
+        sms(status=SmsStatus.SUPPRESSED, last_error=reason, sent_at=None, delivered_at=None),
+        include_payload=True,
+        base=BASE,
+    )
     validate(resource)
     assert resource["status"] == "not-done"
+    assert resource["statusReason"] == {"text": reason}
     assert "sent" not in resource
+    assert "received" not in resource
+
+
+def test_a_queued_sms_waiting_for_a_retry_is_in_preparation_without_a_reason():
+    # After a temporary failure the message is queued again and keeps the error it met: the
+    # reason for a retry, not for its status.
+    resource = communication_resource(
+        sms(status=SmsStatus.QUEUED, last_error="Gateway timeout", sent_at=None, delivered_at=None),
+        include_payload=True,
+        base=BASE,
+    )
+    validate(resource)
+    assert resource["status"] == "preparation"
+    assert "statusReason" not in resource
+
+
+@pytest.mark.parametrize("kind", SmsKind.values)
+def test_each_kind_of_sms_is_a_category_of_our_code_system(kind):
+    resource = communication_resource(sms(kind=kind), include_payload=False, base=BASE)
+    validate(resource)
+    assert resource["category"] == [
+        {
+            "coding": [
+                {
+                    "system": f"{BASE}/CodeSystem/sms-kind",
+                    "code": kind,
+                    "display": SmsKind(kind).label,
+                }
+            ]
+        }
+    ]
 
 
 def test_every_sms_status_has_a_communication_status():
-    assert set(SmsStatus.values) <= set(COMMUNICATION_STATUS)
+    assert set(SmsStatus.values) == set(COMMUNICATION_STATUS)
+
+
+def test_every_sms_kind_has_a_category_named_as_the_kind():
+    assert dict(SmsKind.choices) == SMS_KINDS
+
+
+def test_every_customer_language_has_a_bcp_47_display():
+    assert set(LANGUAGES) == set(Language.values)
 
 
 def test_a_row_saved_before_the_audit_trail_has_no_version_id():
@@ -166,13 +218,18 @@ def test_a_row_saved_before_the_audit_trail_has_no_version_id():
     assert resource["meta"] == {"lastUpdated": "2026-05-01T07:30:15.250000Z"}
 
 
-def test_patient_language_when_the_customer_has_one():
-    # Customer.preferred_language arrives with issue 11; an attribute stands in for it here.
-    swahili = customer()
-    swahili.preferred_language = "sw"
-    resource = patient_resource(swahili, version=Version("1", AT))
+@pytest.mark.parametrize(("language", "display"), [("en", "English"), ("sw", "Swahili")])
+def test_patient_communication_is_the_preferred_language(language, display):
+    resource = patient_resource(customer(preferred_language=language), version=Version("1", AT))
     validate(resource)
-    assert resource["communication"][0]["language"]["coding"][0]["code"] == "sw"
+    assert resource["communication"] == [
+        {
+            "language": {
+                "coding": [{"system": "urn:ietf:bcp:47", "code": language, "display": display}]
+            },
+            "preferred": True,
+        }
+    ]
 
 
 @pytest.mark.parametrize("code", ["CUST_007", "a", "A-b_c_", "0" * 32])
@@ -203,6 +260,7 @@ customers = st.builds(
     contact_number=st.sampled_from(["+254712345678", "+255712345678", "+256772123456", ""]),
     email=st.one_of(st.emails(), st.just("")),
     insurance_number=st.one_of(st.just(""), any_text),
+    preferred_language=st.sampled_from(Language.values),
 )
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2)
 orders = st.builds(
@@ -217,8 +275,10 @@ orders = st.builds(
 messages = st.builds(
     sms,
     order=orders,
+    kind=st.sampled_from(SmsKind.values),
+    language=st.sampled_from(Language.values),
     message=any_text,
-    status=st.sampled_from(sorted(COMMUNICATION_STATUS)),
+    status=st.sampled_from(SmsStatus.values),
     last_error=st.one_of(st.just(""), any_text),
     updated_at=moments,
     sent_at=st.one_of(st.none(), moments),
@@ -232,6 +292,7 @@ def test_any_customer_makes_a_valid_patient(row, version):
     resource = patient_resource(row, version=version)
     validate(resource)
     assert customer_code(resource["id"]) == row.code
+    assert resource["communication"][0]["language"]["coding"][0]["code"] == row.preferred_language
 
 
 @settings(derandomize=True, database=None, max_examples=100, deadline=None)
@@ -248,7 +309,10 @@ def test_any_order_makes_a_valid_medication_request_and_dispense(row, version):
 @settings(derandomize=True, database=None, max_examples=100, deadline=None)
 @given(messages, st.booleans())
 def test_any_sms_makes_a_valid_communication_without_its_number(row, include_payload):
-    resource = communication_resource(row, include_payload=include_payload)
+    resource = communication_resource(row, include_payload=include_payload, base=BASE)
     validate(resource)
     assert ("payload" in resource) == include_payload
     assert row.phone_number not in json.dumps(resource)
+    assert resource["category"][0]["coding"][0]["code"] == row.kind
+    not_done = resource["status"] == "not-done"
+    assert ("statusReason" in resource) == (not_done and bool(row.last_error))

@@ -11,11 +11,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.services import customer_create
-from notifications.models import SmsNotification, SmsStatus
+from customers.models import SmsOptOutSource
+from customers.selectors import customer_get_by_code
+from customers.services import customer_create, customer_set_sms_opt_out
+from notifications.backends import TransportError
+from notifications.models import SmsKind, SmsNotification
 from orders.models import Order
 from orders.services import order_update, place_order
-from tests.fhir.conftest import BASE, assert_outcome, fhir_get, matches, next_link
+from tests.fhir.conftest import (
+    BASE,
+    assert_outcome,
+    fhir_get,
+    matches,
+    next_link,
+    work_outbox,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -194,27 +204,86 @@ def test_medication_dispense_parameters(fhir_client, clinic, params, found):
     assert matches(bundle) == ([f"MedicationDispense/{clinic['second'].pk}"] if found else [])
 
 
-def test_communication_parameters(fhir_client, clinic):
-    messages = {n: SmsNotification.objects.get(order=o) for n, o in clinic.items()}
-    SmsNotification.objects.filter(pk=messages["first"].pk).update(status=SmsStatus.DELIVERED)
-    SmsNotification.objects.filter(pk=messages["third"].pk).update(status=SmsStatus.FAILED)
-    ids = {n: f"Communication/{m.pk}" for n, m in messages.items()}
+def sms_of(order, kind: str) -> SmsNotification:
+    return SmsNotification.objects.get(order=order, kind=kind)
 
-    assert matches(search(fhir_client, "Communication")) == [
-        ids["third"],
-        ids["second"],
-        ids["first"],
-    ]
-    assert matches(search(fhir_client, "Communication", patient="JB.007")) == [
-        ids["second"],
-        ids["first"],
-    ]
-    assert matches(search(fhir_client, "Communication", subject="Patient/AMINA")) == [ids["third"]]
-    about = f"MedicationRequest/{clinic['first'].pk}"
-    assert matches(search(fhir_client, "Communication", about=about)) == [ids["first"]]
-    assert matches(search(fhir_client, "Communication", status="completed")) == [ids["first"]]
-    assert matches(search(fhir_client, "Communication", status="not-done")) == [ids["third"]]
-    assert matches(search(fhir_client, "Communication", status="preparation")) == [ids["second"]]
+
+@pytest.fixture
+def messages(clinic):
+    """The clinic's five messages (each order's `received`, the second's `ready`, the third's
+    `cancelled`) and one to Zed, who opted out, taken through the worker's services so each
+    ends in another state. Their Communication ids by name."""
+    zed = customer_get_by_code("ZED")
+    customer_set_sms_opt_out(customer=zed, opt_out=True, source=SmsOptOutSource.STAFF)
+    rows = {
+        "first": sms_of(clinic["first"], SmsKind.ORDER_RECEIVED),
+        "second": sms_of(clinic["second"], SmsKind.ORDER_RECEIVED),
+        "third": sms_of(clinic["third"], SmsKind.ORDER_RECEIVED),
+        "second-ready": sms_of(clinic["second"], SmsKind.ORDER_READY),
+        "third-cancelled": sms_of(clinic["third"], SmsKind.ORDER_CANCELLED),
+        "zed": sms_of(order(zed), SmsKind.ORDER_RECEIVED),
+    }
+    work_outbox(
+        {
+            rows["first"].pk: "delivered",
+            rows["second"].pk: "sent",
+            rows["third"].pk: TransportError("InvalidPhoneNumber", permanent=True),
+            rows["second-ready"].pk: TransportError("Gateway timeout"),
+            rows["third-cancelled"].pk: "delivered",
+            # Zed's message is suppressed by the worker: he opted out.
+        }
+    )
+    return {name: f"Communication/{row.pk}" for name, row in rows.items()}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["zed", "third-cancelled", "second-ready", "third", "second", "first"]),
+        ({"patient": "JB.007"}, ["second-ready", "second", "first"]),
+        ({"subject": "Patient/AMINA"}, ["third-cancelled", "third"]),
+        ({"about": "MedicationRequest/{second}"}, ["second-ready", "second"]),
+        ({"about": "{first}"}, ["first"]),
+        ({"status": "completed"}, ["third-cancelled", "first"]),
+        ({"status": "in-progress"}, ["second"]),
+        ({"status": "preparation"}, ["second-ready"]),
+        ({"status": "not-done"}, ["zed", "third"]),
+        ({"status": "http://hl7.org/fhir/event-status|not-done"}, ["zed", "third"]),
+        ({"status": "on-hold"}, []),
+        ({"category": "order_received"}, ["zed", "third", "second", "first"]),
+        ({"category": "order_ready,order_cancelled"}, ["third-cancelled", "second-ready"]),
+        ({"category": f"{BASE}/CodeSystem/sms-kind|order_ready"}, ["second-ready"]),
+        ({"category": "|order_ready"}, []),
+        ({"category": "http://terminology.hl7.org/CodeSystem/communication-category|alert"}, []),
+        ({"patient": "JB.007", "category": "order_received"}, ["second", "first"]),
+    ],
+)
+def test_communication_parameters(fhir_client, clinic, messages, params, expected):
+    params = {k: v.format(**{n: o.pk for n, o in clinic.items()}) for k, v in params.items()}
+    bundle = search(fhir_client, "Communication", **params)
+    assert matches(bundle) == [messages[name] for name in expected]
+
+
+def test_each_message_of_an_order_is_a_communication_in_its_own_state(fhir_client, messages):
+    found = {name: fhir_get(fhir_client, address).json() for name, address in messages.items()}
+    categories = {name: r["category"][0]["coding"][0]["code"] for name, r in found.items()}
+    assert categories == {
+        "first": "order_received",
+        "second": "order_received",
+        "third": "order_received",
+        "second-ready": "order_ready",
+        "third-cancelled": "order_cancelled",
+        "zed": "order_received",
+    }
+    assert found["second"]["about"] == found["second-ready"]["about"]
+    assert {"sent", "received"} <= set(found["first"])
+    assert found["third"]["statusReason"] == {"text": "InvalidPhoneNumber"}
+    assert found["zed"]["status"] == "not-done"
+    assert found["zed"]["statusReason"]["text"].startswith("Not sent: the patient opted out")
+    assert "sent" not in found["zed"]
+    # Waiting for a retry after a temporary failure: no reason, it is not over yet.
+    assert found["second-ready"]["status"] == "preparation"
+    assert "statusReason" not in found["second-ready"]
 
 
 # --- Pages --------------------------------------------------------------------------------------
@@ -293,6 +362,7 @@ def test_a_cursor_of_another_type_is_400(fhir_client, clinic):
         ("MedicationRequest?_include=MedicationRequest:patient", 2),
         ("MedicationDispense", 1),
         ("Communication", 1),
+        ("Communication?category=order_ready&patient=Patient/C1,C2,C3,C4", 1),
     ],
 )
 def test_a_page_costs_the_same_queries_whatever_its_size(
@@ -433,7 +503,17 @@ def test_hostile_medication_request_searches_are_4xx_outcomes(fhir_client, clini
         ("MedicationDispense", "whenhandedover=yesterday"),
         ("Communication", "about=%D9%A1"),
         ("Communication", "status=sent"),
+        ("Communication", "status=suppressed"),
         ("Communication", "patient=" + "a" * 100),
+        ("Communication", "category=order_shipped"),
+        ("Communication", "category=ORDER_READY"),
+        ("Communication", "category=order%E2%80%8Bready"),  # a zero-width space inside
+        ("Communication", "category=%D0%BErder_ready"),  # Cyrillic o
+        ("Communication", "category=order_ready%00"),
+        ("Communication", "category="),
+        ("Communication", f"category={BASE}/CodeSystem/sms-kind|"),
+        ("Communication", f"category={BASE}/CodeSystem/sms-kind|order_shipped"),
+        ("Communication", "category:text=ready"),
     ],
 )
 def test_hostile_searches_of_other_types_are_4xx_outcomes(fhir_client, clinic, path, query):
