@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -14,6 +15,16 @@ from tests.factories import UserFactory
 # database: no random example decides whether the suite passes (`make fuzz` is for exploring).
 hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
 hypothesis_settings.load_profile("deterministic")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache. The throttle counts a client's requests in it,
+    and user ids repeat across tests (each test's rows are rolled back), so a fast machine
+    would otherwise carry one test's requests into the next one's rate."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
