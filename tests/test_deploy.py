@@ -3,6 +3,7 @@ separate process, gunicorn with the repository's config."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -197,3 +198,56 @@ def test_gunicorn_serves_the_api_docs_and_their_static_files():
         assert scripts
         for script in scripts:
             assert httpx.get(f"{base_url}{script}").status_code == 200
+
+
+# What each Secret key holds in a real cluster, by the shape settings expect of it.
+_SECRET_PLACEHOLDERS = {
+    "secret-key": "a-cluster-secret-key-that-is-long-enough-and-random-q8v3n5z1",
+    "database-url": "postgres://orders:orders@db.invalid:5432/orders",
+}
+
+
+def _kubernetes_workloads() -> list[tuple[str, dict[str, str]]]:
+    """(name, environment) of every container that runs our image, as the manifests give it."""
+    folder = ROOT / "deploy" / "kubernetes"
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+    resources = [yaml.safe_load((folder / name).read_text()) for name in listed]
+    config_maps = {r["metadata"]["name"]: r["data"] for r in resources if r["kind"] == "ConfigMap"}
+    workloads = []
+    for resource in resources:
+        pod = {
+            "Deployment": lambda r: r["spec"]["template"]["spec"],
+            "Job": lambda r: r["spec"]["template"]["spec"],
+            "CronJob": lambda r: r["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        }.get(resource["kind"], lambda r: None)(resource)
+        for container in (pod or {}).get("containers", []):
+            if container["image"] != "patient-order-service":
+                continue
+            env: dict[str, str] = {}
+            for source in container.get("envFrom", []):
+                env.update(config_maps[source["configMapRef"]["name"]])
+            for variable in container.get("env", []):
+                if "value" in variable:
+                    env[variable["name"]] = variable["value"]
+                else:
+                    key = variable["valueFrom"]["secretKeyRef"]["key"]
+                    env[variable["name"]] = _SECRET_PLACEHOLDERS.get(key, f"placeholder-{key}")
+            workloads.append((f"{resource['kind']}/{resource['metadata']['name']}", env))
+    return workloads
+
+
+@pytest.mark.parametrize(
+    ("workload", "environment"),
+    [pytest.param(name, env, id=name) for name, env in _kubernetes_workloads()],
+)
+def test_every_kubernetes_workload_gets_the_settings_it_needs_to_start(workload, environment):
+    # Only what the manifest gives: no variable of this machine's, no .env file.
+    env = {"PATH": os.environ["PATH"], "ENV_FILE": "/dev/null", **environment}
+    result = manage("check", "--deploy", env=env)
+    assert result.returncode == 0, f"{workload}: {result.stderr[-2000:]}"
+
+
+def test_the_kubernetes_worker_gets_the_gateway_key_its_backend_needs():
+    (worker,) = [env for name, env in _kubernetes_workloads() if "worker" in name]
+    assert worker["SMS_BACKEND"] == "africastalking"
+    assert worker["AFRICASTALKING_API_KEY"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from notifications.backends import BaseSmsBackend, TransportError
 
@@ -68,6 +69,10 @@ class AfricasTalkingBackend(BaseSmsBackend):
     ) -> None:
         self.username = username or settings.AFRICASTALKING_USERNAME
         self.api_key = api_key or settings.AFRICASTALKING_API_KEY
+        if not self.api_key:
+            raise ImproperlyConfigured(
+                "SMS_BACKEND is africastalking but AFRICASTALKING_API_KEY (or _FILE) is not set."
+            )
         self.sender_id = sender_id if sender_id is not None else settings.AFRICASTALKING_SENDER_ID
         api_url = api_url or settings.AFRICASTALKING_API_URL or default_api_url(self.username)
         self.url = api_url.rstrip("/") + "/version1/messaging"
