@@ -149,7 +149,7 @@ class Claim:
     attempt: int
     phone_number: str
     message: str
-    kind: str = ""
+    kind: str
 
 
 def claim_due_notifications(*, limit: int, now: datetime | None = None) -> list[Claim]:
