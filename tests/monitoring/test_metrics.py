@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from customers.models import SmsOptOutSource
 from customers.services import customer_set_sms_opt_out
+from monitoring.exposition import address_allowed
+from monitoring.server import start_metrics_server
 from tests.factories import CustomerFactory
 from tests.monitoring.conftest import METRICS_TOKEN, assert_no_label_contains, value
 from tests.notifications.conftest import place, run_one_step, run_worker_once, wait_for_backoff
@@ -198,3 +201,31 @@ def test_no_label_carries_a_phone_number_name_customer_code_or_token(
     samples = scrape()
     secrets = ["SECRETCODE7", "Wanjiru", "Kamau", "254711223344", "711223344", "eyJhbG"]
     assert_no_label_contains(samples, [*secrets, METRICS_TOKEN])
+
+
+def test_static_files_and_unknown_addresses_are_labelled_without_their_path(client, scrape):
+    client.get("/static/no-such-file-SECRETCODE7.css")
+    samples = scrape()
+    assert value(samples, REQUESTS, view="static") >= 1
+    assert_no_label_contains(samples, ["SECRETCODE7"])
+
+
+def test_an_address_that_is_not_an_ip_is_never_allowed():
+    assert not address_allowed("not-an-address", ["0.0.0.0/0", "::/0"])
+    assert address_allowed("10.1.2.3", ["10.0.0.0/8"])
+
+
+def test_the_metrics_port_answers_with_the_same_rules(metrics_settings):
+    server = start_metrics_server(port=0, address="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        allowed = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        refused = httpx.get(f"{url}/metrics")
+        elsewhere = httpx.get(f"{url}/", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert allowed.status_code == 200
+    assert "patient_orders_sms_sends" in allowed.text
+    assert "patient_orders_sms_outbox_messages" not in allowed.text  # the web pods report it
+    assert (refused.status_code, elsewhere.status_code) == (404, 404)
