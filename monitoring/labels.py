@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+from django.urls import resolve
 
 METRICS_PATH = "/metrics"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -30,6 +30,8 @@ def view_label(request: HttpRequest) -> str:
             return "static"
         try:
             match = resolve(request.path_info)
-        except (Resolver404, ValueError, TypeError):
+        except Exception:
+            # No view matches (Resolver404), or a hostile path trips a converter: counting
+            # must never fail a request.
             return "unmatched"
     return str(match.view_name)
