@@ -39,11 +39,14 @@ lint: $(VENV)/.deps-dev ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-lint-deploy: $(VENV)/.deps-dev ## Lint the Dockerfile, compose.yaml, workflows and Kubernetes manifests
+lint-deploy: $(VENV)/.deps-dev ## Lint the Dockerfile, compose.yaml, workflows, Kubernetes manifests and alerts
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/components/backup/backup-*.yaml
+	@# The alerts: promtool (Debian's `prometheus` package) checks them and runs their tests.
+	$(BIN)/python deploy/check_prometheus_rules.py
 
 format: $(VENV)/.deps-dev ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -6,8 +6,12 @@ worker overlap database round-trips; several workers use several cores.
 
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -32,3 +36,34 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 # /dev/shm rather than a possibly slow container disk for worker heartbeats.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
+# Metrics (monitoring app): each worker process writes its values into this folder and a
+# scrape of /metrics adds them up, so every worker's requests count whichever one is scraped.
+# prometheus-client needs an empty folder at start and the variable set before it is imported
+# (by the workers, forked after this file ran). Made fresh here unless the environment names one.
+_metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not _metrics_dir_given:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="patient-orders-metrics-", dir=worker_tmp_dir
+    )
+
+
+def on_starting(server: Any) -> None:
+    """A folder named by the environment may hold a previous run's values: start from zero."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for path in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(path)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker exited (recycled after max_requests, or killed): its counters stay in the
+    sums; prometheus-client forgets its live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if not _metrics_dir_given:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -9,6 +9,7 @@ environment variables win over it. Secrets may also come from a file named by `N
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,15 @@ INSTALLED_APPS = [
     "idempotency",
     "notifications",
     "fhir",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
     # Outermost, so even the answers of the middleware below carry the security headers.
     "config.middleware.SecurityHeadersMiddleware",
+    # Counts and times every request, and answers /metrics (monitoring app): before the probes,
+    # so they are counted too, and before host validation, as Prometheus scrapes pods by IP.
+    "monitoring.middleware.MetricsMiddleware",
     # Probes next: answered before host validation and HTTPS redirects, and not logged.
     "config.middleware.HealthCheckMiddleware",
     "config.middleware.RequestLogMiddleware",
@@ -487,3 +492,20 @@ FHIR_INSURANCE_IDENTIFIER_SYSTEM: str = env.str(
     "FHIR_INSURANCE_IDENTIFIER_SYSTEM",
     default="https://fhir.dha.go.ke/fhir/Identifier/sha-number",
 )
+
+# --- Metrics ---
+# Prometheus metrics at /metrics (monitoring app; docs/monitoring.md). Not public: served only
+# with `Authorization: Bearer <METRICS_BEARER_TOKEN>` or to a connecting address in
+# METRICS_ALLOWED_IPS (addresses or networks, e.g. 10.0.0.0/8); 404 to anyone else, and to
+# everyone while both are empty.
+METRICS_BEARER_TOKEN: str = env.str("METRICS_BEARER_TOKEN", default="")
+METRICS_ALLOWED_IPS: list[str] = env.list("METRICS_ALLOWED_IPS", default=[])
+if METRICS_BEARER_TOKEN and len(METRICS_BEARER_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_BEARER_TOKEN must be at least 16 characters long.")
+for _entry in METRICS_ALLOWED_IPS:
+    try:
+        ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_entry!r} is not an IP address or network."
+        ) from None

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from rest_framework.throttling import UserRateThrottle
 
+from monitoring.labels import view_label
+from monitoring.metrics import THROTTLED_REQUESTS
+
 if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still loading.
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -28,10 +31,13 @@ class ClientRateThrottle(UserRateThrottle):
         if not request.user or not request.user.is_authenticated:
             return True
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except Exception as exc:  # any cache failure at all
             logger.warning("throttle_cache_unavailable", extra={"error": type(exc).__name__})
             return True
+        if not allowed:
+            THROTTLED_REQUESTS.labels(view_label(request._request)).inc()
+        return allowed
 
     def get_rate(self) -> str | None:
         # Read on use, not at import like DRF's THROTTLE_RATES, so settings changes apply.

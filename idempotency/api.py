@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from idempotency.services import Replay, claim_key, complete_key, fingerprint, release_key
+from monitoring.metrics import IDEMPOTENT_REPLAYS
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -50,6 +51,7 @@ class IdempotentCreateMixin:
             user=user, key=key, fingerprint=fingerprint(self.idempotency_operation, request.data)
         )
         if isinstance(outcome, Replay):
+            IDEMPOTENT_REPLAYS.labels(self.idempotency_operation).inc()
             replayed = {"Idempotent-Replayed": "true"}
             return Response(outcome.body, status=outcome.status, headers=replayed)
         try:

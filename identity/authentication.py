@@ -9,6 +9,7 @@ takes effect at once). Both end as the same `AccessGrant` in `request.auth`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from identity.keys import ProviderUnavailable
 from identity.scopes import AccessGrant, known_scopes, scopes_from_claims
 from identity.services import user_for_subject
 from identity.tokens import InvalidToken, validate_access_token
+from monitoring.metrics import TOKEN_REJECTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +52,20 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def _rejected(reason: str) -> InvalidBearerToken:
+    """Count a refused token by its reason (`ExpiredSignatureError` -> `expired_signature`);
+    the reasons are our own words and PyJWT's class names, never anything from the token."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", reason).lower()
+    label = re.sub(r"[^a-z0-9]+", "_", words).strip("_").removesuffix("_error")[:40]
+    TOKEN_REJECTIONS.labels(label or "unknown").inc()
+    return InvalidBearerToken()
+
+
 def _active(user: AbstractBaseUser) -> AbstractBaseUser:
     """Deactivating a user in the admin locks out that subject, whatever its tokens say."""
     if not user.is_active:
         logger.info("bearer_token_rejected reason=inactive_user user_id=%s", user.pk)
-        raise InvalidBearerToken
+        raise _rejected("inactive_user")
     return user
 
 
@@ -68,7 +79,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         # Remembered so the 401 challenge can say `invalid_token` (RFC 6750 3.1).
         request._request.identity_token_rejected = True  # type: ignore[attr-defined]
         if not token:
-            raise InvalidBearerToken
+            raise _rejected("empty")
         if settings.OIDC_ISSUER:
             user, grant = self._authenticate_jwt(token)
         else:
@@ -81,8 +92,9 @@ class BearerTokenAuthentication(BaseAuthentication):
             claims = validate_access_token(token)
         except InvalidToken as exc:
             logger.info("bearer_token_rejected reason=%s", exc)
-            raise InvalidBearerToken from exc
+            raise _rejected(str(exc)) from exc
         except ProviderUnavailable as exc:
+            TOKEN_REJECTIONS.labels("provider_unavailable").inc()
             raise ProviderUnreachable from exc
         issuer, subject = settings.OIDC_ISSUER, claims["sub"]
         user = _active(user_for_subject(issuer=issuer, subject=subject))
@@ -92,7 +104,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
         if not valid:
             logger.info("bearer_token_rejected reason=built_in")
-            raise InvalidBearerToken
+            # Unknown, expired or revoked: the built-in provider does not say which.
+            raise _rejected("built_in_invalid")
         access_token = oauth_request.access_token
         scopes = known_scopes(access_token.scope.split())
         if access_token.user is not None:

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Func, JSONField, Q, QuerySet
+from django.db.models import Count, Func, JSONField, Min, Q, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from customers.selectors import customers_with_exact_code
-from notifications.models import SmsKind, SmsNotification, SmsStatus, SmsStatusChange
+from notifications.models import TO_DO, SmsKind, SmsNotification, SmsStatus, SmsStatusChange
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -226,3 +226,35 @@ def notification_page(*, where: Q, after_pk: int | None, limit: int) -> list[Sms
 
 def notification_get(pk: int) -> SmsNotification | None:
     return notification_list().filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """What the metrics say of the outbox: the messages still to send, by status and kind,
+    and how long the oldest has waited. Only rows still to do are read (the partial index on
+    them), so this stays cheap however many sent messages the table holds."""
+
+    depth: dict[tuple[str, str], int]
+    # Seconds since the most overdue message was due (0: none due): the worker's lag.
+    oldest_due_age: float
+    # Seconds since the oldest message still to send was queued (0: none): the patient's wait,
+    # retries included.
+    oldest_waiting_age: float
+
+
+def outbox_state(*, now: datetime) -> OutboxState:
+    to_do = SmsNotification.objects.filter(status__in=TO_DO).order_by()
+    depth = {(status, kind): 0 for status in TO_DO for kind in SmsKind.values} | {
+        (row["status"], row["kind"]): row["n"]
+        for row in to_do.values("status", "kind").annotate(n=Count("id"))
+    }
+    oldest = to_do.aggregate(
+        due=Min("next_attempt_at", filter=Q(next_attempt_at__lte=now)), queued=Min("created_at")
+    )
+    return OutboxState(
+        depth=depth,
+        oldest_due_age=(now - oldest["due"]).total_seconds() if oldest["due"] else 0.0,
+        oldest_waiting_age=max((now - oldest["queued"]).total_seconds(), 0.0)
+        if oldest["queued"]
+        else 0.0,
+    )

@@ -22,6 +22,7 @@ from config.exceptions import Conflict, DomainError
 from customers.models import SmsOptOutSource
 from customers.phone import InvalidPhoneNumber, mask_phone_number, normalize_mobile_number
 from customers.services import customers_set_sms_opt_out_by_number
+from monitoring.metrics import PERMANENT_FAILURE, SENT, SMS_SENDS, SUPPRESSED, TEMPORARY_FAILURE
 from notifications.backends import TransportError
 from notifications.messages import render_order_message
 from notifications.models import (
@@ -148,6 +149,7 @@ class Claim:
     attempt: int
     phone_number: str
     message: str
+    kind: str
 
 
 def claim_due_notifications(*, limit: int, now: datetime | None = None) -> list[Claim]:
@@ -211,11 +213,18 @@ def _claim_batch(*, limit: int, now: datetime) -> tuple[list[Claim], int]:
             updated_at=now,
         )
         rows = SmsNotification.objects.filter(lease_token=token).values_list(
-            "pk", "attempts", "phone_number", "message"
+            "pk", "attempts", "phone_number", "message", "kind"
         )
         claims = [
-            Claim(notification_id=pk, token=token, attempt=n, phone_number=to, message=text)
-            for pk, n, to, text in rows
+            Claim(
+                notification_id=pk,
+                token=token,
+                attempt=n,
+                phone_number=to,
+                message=text,
+                kind=kind,
+            )
+            for pk, n, to, text, kind in rows
         ]
         return claims, suppressed
 
@@ -234,10 +243,14 @@ def _suppress(ids: list[int], *, reason: str, due: Q, now: datetime) -> int:
         updated_at=now,
     )
     # The rows just suppressed (on SQLite another worker may have claimed some in between).
-    changed = SmsNotification.objects.filter(
-        pk__in=ids, status=SmsStatus.SUPPRESSED, updated_at=now
-    ).values_list("pk", flat=True)
-    _record_changes(changed, SmsStatus.SUPPRESSED, note=reason, at=now)
+    changed = list(
+        SmsNotification.objects.filter(
+            pk__in=ids, status=SmsStatus.SUPPRESSED, updated_at=now
+        ).values_list("pk", "kind")
+    )
+    _record_changes([pk for pk, _ in changed], SmsStatus.SUPPRESSED, note=reason, at=now)
+    for _, kind in changed:
+        SMS_SENDS.labels(SUPPRESSED, kind).inc()
     logger.info("sms_suppressed count=%s reason=opted_out", updated)
     return updated
 
@@ -261,6 +274,8 @@ def record_sent(*, claim: Claim, provider_message_id: str) -> bool:
     )
     if updated:
         _record_changes([claim.notification_id], SmsStatus.SENT, at=now)
+    # Counted even when another worker took the lease over meanwhile: the message went out.
+    SMS_SENDS.labels(SENT, claim.kind).inc()
     logger.info(
         "sms_sent notification=%s to=%s attempt=%s message_id=%s recorded=%s",
         claim.notification_id,
@@ -305,6 +320,7 @@ def record_failure(*, claim: Claim, error: TransportError) -> bool:
     )
     if updated:
         _record_changes([claim.notification_id], str(changes["status"]), note=reason, at=now)
+    SMS_SENDS.labels(PERMANENT_FAILURE if give_up else TEMPORARY_FAILURE, claim.kind).inc()
     logger.warning(
         "sms_failed notification=%s to=%s attempt=%s permanent=%s final=%s error=%r",
         claim.notification_id,

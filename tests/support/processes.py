@@ -148,6 +148,13 @@ def gunicorn_with_token(**overrides: str) -> Iterator[tuple[str, dict[str, str]]
     The client's secret is hashed here and checked by the server: the caller sets the
     server's hasher first (`settings.PASSWORD_HASHERS`), not the tests' fast one.
     """
+    with gunicorn_with_token_and_pid(**overrides) as (base_url, headers, _):
+        yield base_url, headers
+
+
+@contextmanager
+def gunicorn_with_token_and_pid(**overrides: str) -> Iterator[tuple[str, dict[str, str], int]]:
+    """`gunicorn_with_token`, also yielding the gunicorn master's pid."""
     from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 
     secret = ensure_dev_clients(callback_url="https://testserver/auth/callback/").api_client_secret
@@ -160,11 +167,14 @@ def gunicorn_with_token(**overrides: str) -> Iterator[tuple[str, dict[str, str]]
             **overrides,
         }
     )
-    with gunicorn(env) as base_url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        gunicorn_process(env, Path(tmp) / "log") as (base_url, pid),
+    ):
         response = httpx.post(
             f"{base_url}/o/token/",
             data={"grant_type": "client_credentials", "scope": ALL_SCOPES},
             auth=(DEV_API_CLIENT_ID, secret or ""),
         )
         response.raise_for_status()
-        yield base_url, {"Authorization": f"Bearer {response.json()['access_token']}"}
+        yield base_url, {"Authorization": f"Bearer {response.json()['access_token']}"}, pid

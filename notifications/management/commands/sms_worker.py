@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from customers.phone import mask_phone_number
+from monitoring.metrics import SMS_GATEWAY_DURATION
+from monitoring.server import start_metrics_server
 from notifications.backends import BaseSmsBackend, TransportError, get_backend
 from notifications.services import Claim, claim_due_notifications, record_failure, record_sent
 
@@ -49,6 +52,17 @@ class Command(BaseCommand):
             default=None,
             help="Messages sent at the same time (default: SMS_WORKER_CONCURRENCY).",
         )
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=None,
+            help="Serve Prometheus metrics at http://ADDRESS:PORT/metrics (docs/monitoring.md).",
+        )
+        parser.add_argument(
+            "--metrics-address",
+            default="0.0.0.0",  # noqa: S104 - scraped by pod IP; guarded like the web's
+            help="Address the metrics port listens on (default 0.0.0.0).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stopping = threading.Event()
@@ -56,6 +70,11 @@ class Command(BaseCommand):
             signum: signal.signal(signum, self.on_signal)
             for signum in (signal.SIGTERM, signal.SIGINT)
         }
+        if options["metrics_port"] is not None:
+            server = start_metrics_server(
+                port=options["metrics_port"], address=options["metrics_address"]
+            )
+            logger.info("sms_worker_metrics port=%s", server.server_port)
         try:
             with self.running(concurrency=options["concurrency"]):
                 logger.info(
@@ -151,11 +170,15 @@ class Command(BaseCommand):
 
     def send(self, claim: Claim) -> Outcome:
         """On a pool thread: one gateway call, its failure returned rather than raised."""
+        started = time.perf_counter()
+        result = "success"
         try:
             return self.backend.send(to=claim.phone_number, message=claim.message)
         except TransportError as exc:
+            result = "permanent" if exc.permanent else "temporary"
             return exc
         except Exception:
+            result = "crash"
             # A bug in a backend must not kill the worker or leave the row in `sending`.
             logger.exception(
                 "sms_backend_crashed notification=%s to=%s",
@@ -163,3 +186,5 @@ class Command(BaseCommand):
                 mask_phone_number(claim.phone_number),
             )
             return TransportError("Unexpected error in the SMS backend")
+        finally:
+            SMS_GATEWAY_DURATION.labels(result).observe(time.perf_counter() - started)
