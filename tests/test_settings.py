@@ -7,8 +7,8 @@ from tests.support.processes import manage, service_env
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# That every setting config/settings.py reads is documented (docs/configuration.md and .env.example) is checked
-# in tests/test_docs.py, with the rest of the documentation.
+# That every setting config/settings.py reads is documented, in docs/configuration.md and
+# .env.example, is checked in tests/test_docs.py with the rest of the documentation.
 
 
 def test_a_copy_of_env_example_starts_as_the_defaults_do():
