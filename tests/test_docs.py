@@ -25,6 +25,7 @@ PENDING_PAGES = {
     "docs/monitoring.md",
     "docs/backup.md",
     "docs/images/desk-patients.png",
+    "docs/images/desk-order.png",
 }
 
 # [text](target) and [text](target "title"), not images' alt text alone; and <a href="...">.
