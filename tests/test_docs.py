@@ -137,3 +137,24 @@ def test_every_setting_read_is_documented(where):
     else:
         documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", text, re.M))
     assert settings - documented == set()
+
+
+def test_mermaid_diagrams_avoid_what_breaks_them():
+    """A full Mermaid parse needs a browser; these are the mistakes that broke ours: a block
+    that does not start with its diagram type, and a `;` in a sequence diagram, which ends the
+    statement there (GitHub then shows a syntax error instead of the diagram)."""
+    problems = []
+    for page in PAGES:
+        for block in re.findall(r"^```mermaid\n(.*?)^```", page.read_text(), re.M | re.S):
+            kind = block.split(None, 1)[0]
+            if kind not in {
+                "flowchart",
+                "graph",
+                "sequenceDiagram",
+                "stateDiagram-v2",
+                "erDiagram",
+            }:
+                problems.append(f"{page.name}: unknown diagram type {kind}")
+            if kind == "sequenceDiagram" and ";" in block:
+                problems.append(f"{page.name}: ';' in a sequence diagram")
+    assert problems == []
