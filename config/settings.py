@@ -260,7 +260,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Identity ---
-# Who may call the API (identity app; README "Identity and security"). With OIDC_ISSUER set,
+# Who may call the API (identity app; docs/identity.md). With OIDC_ISSUER set,
 # bearer tokens are JWTs from that OpenID Provider and browsers log in there; without it the
 # service is its own provider (django-oauth-toolkit under /o/).
 # Compared with each token's `iss` character for character (Auth0's ends in "/", Keycloak's not).
@@ -360,8 +360,8 @@ LOGGING: dict[str, Any] = {
 }
 
 # --- Sign-in lockout ---
-# Password guessing at the built-in provider's /o/login/ (django-axes; README "Identity and
-# security"): after LOGIN_FAILURE_LIMIT failed sign-ins for one account, or from one client
+# Password guessing at the built-in provider's /o/login/ (django-axes; docs/identity.md):
+# after LOGIN_FAILURE_LIMIT failed sign-ins for one account, or from one client
 # address, within LOGIN_LOCKOUT_MINUTES, every sign-in for it is refused (429) until that long
 # after the last failure. Counted in the database, so every process and replica counts
 # together whatever the cache, and `manage.py axes_reset_username NAME` unlocks an account.
@@ -395,7 +395,7 @@ LOGGING["loggers"]["axes"] = {"level": "ERROR"}
 # --- end Sign-in lockout ---
 
 # --- SMS ---
-# Patients hear of their orders by SMS through Africa's Talking; see README, "SMS notifications".
+# Patients hear of their orders by SMS through Africa's Talking; see docs/sms.md.
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
@@ -474,15 +474,15 @@ for _name in ("django.server", "django.request"):
     LOGGING["loggers"][_name]["filters"] = ["redact_token"]
 
 # --- FHIR ---
-# The read-only FHIR R4 facade under /fhir/R4/ (fhir app; README "FHIR R4 API").
+# The read-only FHIR R4 facade under /fhir/R4/ (fhir app; docs/fhir.md).
 # The facade's base URL as clients must see it (e.g. https://orders.example.com/fhir/R4), used
 # in fullUrl, links, references and the order-amount extension's URL. Empty: taken from each
 # request (scheme and Host, so behind a proxy set USE_X_FORWARDED_PROTO and ALLOWED_HOSTS).
 FHIR_BASE_URL: str = env.str("FHIR_BASE_URL", default="").rstrip("/")
 if FHIR_BASE_URL and not FHIR_BASE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("FHIR_BASE_URL must be an absolute http(s) URL, or empty.")
-# Where integrators read about the facade (README "FHIR R4 API" as published), linked from the
-# CapabilityStatement; empty: the statement names the README section.
+# Where integrators read about the facade (docs/fhir.md as published), linked from the
+# CapabilityStatement; empty: the statement names docs/fhir.md.
 FHIR_DOCUMENTATION_URL: str = env.str("FHIR_DOCUMENTATION_URL", default="")
 # Patient.identifier systems. Settings because the draft Kenyan guides disagree on them.
 FHIR_PATIENT_IDENTIFIER_SYSTEM: str = env.str(

@@ -43,7 +43,7 @@ def capability_statement(*, base: str) -> dict[str, Any]:
     if settings.FHIR_DOCUMENTATION_URL:
         documentation += f" Documentation: {settings.FHIR_DOCUMENTATION_URL}"
     else:
-        documentation += ' Documentation: README.md, section "FHIR R4 API".'
+        documentation += " Documentation: docs/fhir.md in the source repository."
     return {
         "resourceType": "CapabilityStatement",
         "name": "PatientOrderServiceFhirR4",

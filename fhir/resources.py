@@ -13,7 +13,7 @@ Practitioner, which free-text orders cannot honestly give). The mapping reads to
 - OperationOutcome for errors, Bundle for search results.
 
 Resources are plain dicts, serialised by the renderer: measured faster than building a FHIR
-model library's objects (README "FHIR R4 API"); the tests check every one against fhirclient's
+model library's objects (docs/fhir.md); the tests check every one against fhirclient's
 R4 models and the FHIRPath invariants.
 """
 

@@ -4,7 +4,7 @@ what a locked-out person sees, and the audit events.
 django-axes counts failed sign-ins in the database, by account and by client address, and
 refuses every sign-in for an account or address with `LOGIN_FAILURE_LIMIT` failures within
 `LOGIN_LOCKOUT_MINUTES`. Staff unlock an account with `manage.py axes_reset_username NAME`
-(README, "Identity and security").
+(docs/identity.md).
 """
 
 from __future__ import annotations

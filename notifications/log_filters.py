@@ -13,7 +13,7 @@ class RedactTokenFilter(logging.Filter):
 
     Installed on Django's `django.server` (runserver's access log) and `django.request`
     loggers, whose lines carry request lines and URLs. (gunicorn's access log is its own
-    logger: see the README.)
+    logger: see docs/sms.md.)
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

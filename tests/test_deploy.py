@@ -23,7 +23,7 @@ from tests.support.processes import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The production variables the README documents.
+# The production variables docs/deployment.md documents.
 PRODUCTION = {
     "ALLOWED_HOSTS": "orders.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://orders.example.com",

@@ -22,8 +22,6 @@ README_MAX_LINES = 150
 PENDING_PAGES = {
     "docs/desk.md",
     "docs/performance.md",
-    "docs/monitoring.md",
-    "docs/backup.md",
     "docs/images/desk-patients.png",
     "docs/images/desk-order.png",
 }

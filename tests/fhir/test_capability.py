@@ -28,7 +28,7 @@ def test_capability_statement_is_public_and_valid(anonymous_client):
     assert statement["kind"] == "instance"
     assert statement["implementation"]["url"] == BASE
     assert statement["rest"][0]["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
-    assert "README.md" in statement["rest"][0]["documentation"]
+    assert "docs/fhir.md" in statement["rest"][0]["documentation"]
 
 
 def test_capability_statement_links_the_documentation_url(anonymous_client, settings):

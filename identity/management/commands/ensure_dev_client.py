@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if clients.api_client_secret is None:
             self.stdout.write(
                 f"Built-in OpenID Provider: development client {clients.api_client_id} exists "
-                "(its secret was printed when it was made; README: Identity and security)."
+                "(its secret was printed when it was made; docs/identity.md)."
             )
             return
         # Printed once: the provider stores only a hash of the secret.
