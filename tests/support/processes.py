@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,7 +67,9 @@ def collected_static_root() -> Path:
     serve without their manifest): once per test session, into var/."""
     global _collected_static_root
     if _collected_static_root is None:
-        root = BASE_DIR / "var" / "test-staticfiles"
+        # A folder of this run's own: CI runs the SQLite and PostgreSQL suites side by side.
+        root = Path(tempfile.mkdtemp(prefix="test-staticfiles-", dir=BASE_DIR / "var"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
         result = manage("collectstatic", "--no-input", env=service_env(STATIC_ROOT=str(root)))
         if result.returncode:
             raise RuntimeError(f"collectstatic failed:\n{result.stdout}{result.stderr}")
