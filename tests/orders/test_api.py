@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, OrderStatus
 from tests.factories import CustomerFactory, OrderFactory
@@ -320,3 +321,28 @@ def test_unauthenticated_requests_are_refused(anonymous_client, customer):
     assert anonymous_client.get(f"/api/orders/{order.pk}/").status_code in (401, 403)
     assert anonymous_client.post("/api/orders/", ORIGINAL).status_code in (401, 403)
     assert Order.objects.count() == 1
+
+
+def test_placing_an_order_costs_five_statements(api_client):
+    """The customer by code, then (in one transaction, whose BEGIN and COMMIT the test's own
+    transaction hides here) hold the customer (FOR KEY SHARE on PostgreSQL), the order, its
+    audit row, its SMS in the outbox."""
+    CustomerFactory(code="CUST001")
+    body = {"customer_code": "CUST001", "item": "x", "amount": "5", "physician_name": "y"}
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.post("/api/orders/", body, format="json").status_code == 201
+    assert len(queries.captured_queries) == 5, [q["sql"] for q in queries.captured_queries]
+
+
+def test_placing_an_order_inside_a_transaction_opens_no_savepoint():
+    # As under an Idempotency-Key: a savepoint would be two more round trips.
+    from django.db import transaction
+
+    from orders.services import place_order
+
+    customer = CustomerFactory(code="CUST001")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        place_order(customer=customer, item="x", amount=Decimal(5), physician_name="y")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 4, statements
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
