@@ -83,9 +83,11 @@ def seed_orders(total: int) -> None:
     sql(
         """
         INSERT INTO customers_customer
-            (code, name, contact_number, email, insurance_number, created_at, updated_at)
+            (code, name, contact_number, email, insurance_number, created_at, updated_at,
+             preferred_language, sms_opt_out)
         SELECT 'CUST' || lpad(n::text, 6, '0'), 'Patient ' || n,
-               '+25471' || lpad(n::text, 7, '0'), 'p' || n || '@example.com', '', now(), now()
+               '+25471' || lpad(n::text, 7, '0'), 'p' || n || '@example.com', '', now(), now(),
+               'en', false
         FROM generate_series(1, 1000) AS n
         ON CONFLICT DO NOTHING
         """
@@ -165,6 +167,9 @@ LAST_NAMES = [
 ]
 
 
+TRIGRAM_INDEXES = ("customer_code_trgm_idx", "customer_name_trgm_idx", "customer_email_trgm_idx")
+
+
 def seed_customers(total: int) -> None:
     """More patients, up to `total`, with everyday names (twenty first names by twenty
     family names, so every name part is shared by thousands), codes and numbers of their own;
@@ -172,19 +177,26 @@ def seed_customers(total: int) -> None:
     existing = sql("SELECT count(*) FROM customers_customer")[0][0]
     if existing >= total:
         return
+    for index in TRIGRAM_INDEXES:
+        sql(f"ALTER INDEX {index} SET (fastupdate = on)")
     sql(
         """
         INSERT INTO customers_customer
-            (code, name, contact_number, email, insurance_number, created_at, updated_at)
+            (code, name, contact_number, email, insurance_number, created_at, updated_at,
+             preferred_language, sms_opt_out)
         SELECT 'PT' || lpad(n::text, 7, '0'),
                (%s::text[])[1 + n %% 20] || ' ' || (%s::text[])[1 + (n / 20) %% 20],
                '+2547' || lpad((20000000 + n)::text, 8, '0'), 'pt' || n || '@example.com',
-               '', now(), now()
+               '', now(), now(), 'en', false
         FROM generate_series(%s::int, %s::int) AS n
         """,
         (FIRST_NAMES, LAST_NAMES, existing + 1, total),
     )
-    sql("ANALYZE customers_customer")
+    # As a bulk import should: the trigram indexes take the rows in their pending list (the
+    # migration turns that off for everyday writes), merged by VACUUM, then off again.
+    for index in TRIGRAM_INDEXES:
+        sql(f"ALTER INDEX {index} SET (fastupdate = off)")
+    sql("VACUUM ANALYZE customers_customer")
 
 
 def worker_rss_mb(master_pid: int) -> float:
@@ -223,16 +235,22 @@ def paired_latency_ms(urls: list[str], token: str, samples: int) -> list[float]:
 
 
 def deep_cursor(offset: int) -> str:
-    """A cursor pointing `offset` orders deep, as the API would hand it out."""
-    import base64
+    """A cursor pointing `offset` orders deep, as the API would hand it out: signed with the
+    server's key (config.pagination; an unsigned one is a 404)."""
+    from base64 import urlsafe_b64encode
     from urllib.parse import urlencode
+
+    from django.core.signing import Signer
 
     (created_at,) = sql(
         "SELECT created_at FROM orders_order ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
         (offset,),
     )[0]
-    query = urlencode({"p": str(created_at)})
-    return base64.b64encode(query.encode()).decode()
+    payload = urlsafe_b64encode(urlencode({"p": str(created_at)}).encode()).decode()
+    signer = Signer(
+        key=server_env()["SECRET_KEY"], salt="config.pagination.cursor", sep=".", fallback_keys=[]
+    )
+    return signer.sign(payload.rstrip("="))
 
 
 def json_line(command: list[str], *, env: dict[str, str], prefix: str) -> dict[str, Any]:

@@ -7,6 +7,10 @@ text_pattern_ops whatever the database's collation. pg_trgm is a trusted extensi
 13+): a database owner may create it. Other databases get none of this and search by reading
 rows, which is correct, only slower.
 
+The trigram indexes are written as rows come (fastupdate off): GIN's default keeps new entries
+in a pending list that every search reads through until VACUUM merges it, which after a bulk
+import made a search of a million patients take 20 ms instead of under one.
+
 Reversing drops the indexes and leaves the extension, which other things may use.
 """
 
@@ -30,7 +34,7 @@ def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for name, column in _TRIGRAM.items():
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{_TABLE}" '
-            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
+            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops) WITH (fastupdate = off)'
         )
     schema_editor.execute(
         f'CREATE INDEX IF NOT EXISTS "{_PREFIX}" ON "{_TABLE}" '
