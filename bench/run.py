@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk  # noqa: E402
+from bench.ab import Scenario, interleaved, ratio  # noqa: E402
 from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
 from tests.support.processes import gunicorn_process, manage, service_env, stop  # noqa: E402
@@ -82,9 +83,11 @@ def seed_orders(total: int) -> None:
     sql(
         """
         INSERT INTO customers_customer
-            (code, name, contact_number, email, insurance_number, created_at, updated_at)
+            (code, name, contact_number, email, insurance_number, created_at, updated_at,
+             preferred_language, sms_opt_out)
         SELECT 'CUST' || lpad(n::text, 6, '0'), 'Patient ' || n,
-               '+25471' || lpad(n::text, 7, '0'), 'p' || n || '@example.com', '', now(), now()
+               '+25471' || lpad(n::text, 7, '0'), 'p' || n || '@example.com', '', now(), now(),
+               'en', false
         FROM generate_series(1, 1000) AS n
         ON CONFLICT DO NOTHING
         """
@@ -115,7 +118,89 @@ def seed_orders(total: int) -> None:
         FROM orders_order WHERE id > (SELECT coalesce(max(id), 0) FROM orders_historicalorder)
         """
     )
-    sql("ANALYZE")
+    # Measured in a steady state, as a table that grew over months would be: not while the
+    # bulk load's pages are still being written out and vacuumed.
+    sql("VACUUM ANALYZE")
+    sql("CHECKPOINT")
+
+
+FIRST_NAMES = [
+    "Amina",
+    "Brian",
+    "Chebet",
+    "David",
+    "Esther",
+    "Faith",
+    "George",
+    "Halima",
+    "Ibrahim",
+    "Joy",
+    "Kevin",
+    "Lucy",
+    "Moses",
+    "Njeri",
+    "Otieno",
+    "Peter",
+    "Rose",
+    "Samuel",
+    "Tabitha",
+    "Wanjiru",
+]
+LAST_NAMES = [
+    "Achieng",
+    "Barasa",
+    "Cheruiyot",
+    "Kamau",
+    "Kariuki",
+    "Kiptoo",
+    "Mwangi",
+    "Mutua",
+    "Njoroge",
+    "Odhiambo",
+    "Ochieng",
+    "Omondi",
+    "Onyango",
+    "Wafula",
+    "Wambui",
+    "Wekesa",
+    "Kimani",
+    "Maina",
+    "Nyambura",
+    "Rotich",
+]
+
+
+TRIGRAM_INDEXES = ("customer_code_trgm_idx", "customer_name_trgm_idx", "customer_email_trgm_idx")
+
+
+def seed_customers(total: int) -> None:
+    """More patients, up to `total`, with everyday names (twenty first names by twenty
+    family names, so every name part is shared by thousands), codes and numbers of their own;
+    the first thousand ("Patient n", CUST000001...) stay as they are."""
+    existing = sql("SELECT count(*) FROM customers_customer")[0][0]
+    if existing >= total:
+        return
+    for index in TRIGRAM_INDEXES:
+        sql(f"ALTER INDEX {index} SET (fastupdate = on)")
+    sql(
+        """
+        INSERT INTO customers_customer
+            (code, name, contact_number, email, insurance_number, created_at, updated_at,
+             preferred_language, sms_opt_out)
+        SELECT 'PT' || lpad(n::text, 7, '0'),
+               (%s::text[])[1 + n %% 20] || ' ' || (%s::text[])[1 + (n / 20) %% 20],
+               '+2547' || lpad((20000000 + n)::text, 8, '0'), 'pt' || n || '@example.com',
+               '', now(), now(), 'en', false
+        FROM generate_series(%s::int, %s::int) AS n
+        """,
+        (FIRST_NAMES, LAST_NAMES, existing + 1, total),
+    )
+    # As a bulk import should: the trigram indexes take the rows in their pending list (the
+    # migration turns that off for everyday writes), merged by VACUUM, then off again.
+    for index in TRIGRAM_INDEXES:
+        sql(f"ALTER INDEX {index} SET (fastupdate = off)")
+    sql("VACUUM ANALYZE customers_customer")
+    sql("CHECKPOINT")
 
 
 def worker_rss_mb(master_pid: int) -> float:
@@ -154,16 +239,22 @@ def paired_latency_ms(urls: list[str], token: str, samples: int) -> list[float]:
 
 
 def deep_cursor(offset: int) -> str:
-    """A cursor pointing `offset` orders deep, as the API would hand it out."""
-    import base64
+    """A cursor pointing `offset` orders deep, as the API would hand it out: signed with the
+    server's key (config.pagination; an unsigned one is a 404)."""
+    from base64 import urlsafe_b64encode
     from urllib.parse import urlencode
+
+    from django.core.signing import Signer
 
     (created_at,) = sql(
         "SELECT created_at FROM orders_order ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
         (offset,),
     )[0]
-    query = urlencode({"p": str(created_at)})
-    return base64.b64encode(query.encode()).decode()
+    payload = urlsafe_b64encode(urlencode({"p": str(created_at)}).encode()).decode()
+    signer = Signer(
+        key=server_env()["SECRET_KEY"], salt="config.pagination.cursor", sep=".", fallback_keys=[]
+    )
+    return signer.sign(payload.rstrip("="))
 
 
 def json_line(command: list[str], *, env: dict[str, str], prefix: str) -> dict[str, Any]:
@@ -210,6 +301,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 10)))
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--big", type=int, default=1_000_000, help="orders in the large table")
+    parser.add_argument(
+        "--big-customers", type=int, default=1_000_000, help="customers in the large table"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of turns (duration / 5 s)")
     args = parser.parse_args()
     wrk.ensure_wrk()
     RESULTS.mkdir(exist_ok=True)
@@ -247,8 +342,10 @@ def main() -> None:
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 7's targets, and issue 12's FHIR page, against this run's numbers."""
+    """Issue 14's targets (the ratios taken in turns, customer search at scale), issue 7's
+    and issue 12's FHIR page, against this run's numbers."""
     lists = report["list_latency_ms"]
+    turns = report["turns"]["ratios"]
     rows = [
         (
             "create order / insert ceiling",
@@ -256,6 +353,28 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             ">=",
             0.5,
         ),
+        (
+            "no recycling storm: constant JSON, production config / recycling off (turns)",
+            turns["constant JSON: production config / recycling off"],
+            ">=",
+            0.9,
+        ),
+        (
+            "create order / insert ceiling (turns)",
+            turns["create order / insert ceiling"],
+            ">=",
+            0.5,
+        ),
+        (
+            "list orders / same-data ceiling (turns)",
+            turns["list orders / same-data ceiling"],
+            ">=",
+            0.7,
+        ),
+        *[
+            (f"customer search p50, 1,000,000 / 1,000 customers: {name}", value, "<=", 1.5)
+            for name, value in report["customer_search_p50_ms"]["ratios"].items()
+        ],
         (
             "list orders / framework ceiling",
             report["ratios"]["list orders / framework ceiling"],
@@ -333,6 +452,49 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             )
         rss = worker_rss_mb(pid)
 
+        log("in turns: ceilings, create, list; servers with recycling as configured, off, at 2,000")
+        no_recycling = {**env, "GUNICORN_MAX_REQUESTS": "0"}
+        old_recycling = {**env, "GUNICORN_MAX_REQUESTS": "2000"}
+        # Three servers alike but for recycling, each serving only the constant ceiling, so
+        # that none carries what the others' load left in it.
+        with (
+            gunicorn_process(env, work / "gunicorn-production.log") as (production, _),
+            gunicorn_process(no_recycling, work / "gunicorn-0.log") as (unrecycled, _),
+            gunicorn_process(old_recycling, work / "gunicorn-2000.log") as (recycled, _),
+        ):
+            turns = interleaved(
+                [
+                    Scenario("constant JSON, production config", f"{production}/bench/constant"),
+                    Scenario("constant JSON, API server", f"{base}/bench/constant"),
+                    Scenario("constant JSON, recycling off", f"{unrecycled}/bench/constant"),
+                    Scenario("constant JSON, recycling at 2,000", f"{recycled}/bench/constant"),
+                    Scenario("one insert", f"{base}/bench/insert", "POST"),
+                    Scenario("create order", f"{base}/api/orders/", "POST", order),
+                    Scenario("same-data ceiling: 50 orders", f"{base}/bench/orders"),
+                    Scenario("list orders (50)", f"{base}/api/orders/?page_size=50"),
+                ],
+                token=token,
+                rounds=args.rounds,
+                seconds=max(1, args.duration // 5),
+                connections=args.connections,
+                log=log,
+            )
+        turn_ratios = {
+            "constant JSON: production config / recycling off": ratio(
+                turns, "constant JSON, production config", "constant JSON, recycling off"
+            ),
+            "constant JSON: recycling at 2,000 / recycling off": ratio(
+                turns, "constant JSON, recycling at 2,000", "constant JSON, recycling off"
+            ),
+            "create order / insert ceiling": ratio(turns, "create order", "one insert"),
+            "list orders / same-data ceiling": ratio(
+                turns, "list orders (50)", "same-data ceiling: 50 orders"
+            ),
+            "list orders / framework ceiling": ratio(
+                turns, "list orders (50)", "constant JSON, API server"
+            ),
+        }
+
         independence = {}
         for latency in (0.0, 0.3):
             log(f"create order while a worker sends through a {latency * 1000:.0f} ms gateway")
@@ -368,6 +530,22 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
                 f"{base}/api/orders/?page_size=50&cursor={deep_cursor(args.big // 2)}", token, 200
             ),
         }
+
+        searches = {
+            "code prefix": f"{base}/api/customers/?search=CUST00012",
+            "part of a name": f"{base}/api/customers/?search=atient%20123",
+            "phone number": f"{base}/api/customers/?search=%2B254710000123",
+            "first page, no search": f"{base}/api/customers/",
+        }
+        log("customer search p50 (in turns) at 1,000 customers")
+        few = dict(
+            zip(searches, paired_latency_ms(list(searches.values()), token, 100), strict=True)
+        )
+        log(f"{args.big_customers:,} customers")
+        seed_customers(args.big_customers)
+        many = dict(
+            zip(searches, paired_latency_ms(list(searches.values()), token, 100), strict=True)
+        )
     by_name = {r.name: r for r in results}
     framework = by_name["baseline: constant JSON"].requests_per_second
     insert = by_name["baseline: one insert"].requests_per_second
@@ -400,6 +578,17 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             f"{args.big:,} rows": big,
             "ratio first page": round(big["first page"] / small["first page"], 3),
             "ratio deep page": round(big["deep page"] / small["deep page"], 3),
+        },
+        "turns": {
+            "rounds": args.rounds,
+            "seconds_each": max(1, args.duration // 5),
+            "results": turns,
+            "ratios": turn_ratios,
+        },
+        "customer_search_p50_ms": {
+            "1,000 customers": few,
+            f"{args.big_customers:,} customers": many,
+            "ratios": {name: round(many[name] / few[name], 3) for name in searches},
         },
         "fhir_page_p50_ms": {
             "REST order list (50)": rest_p50,
@@ -447,6 +636,34 @@ def write(report: dict) -> None:
         )
     lines += ["", "| ratio | value |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in report["ratios"].items()]
+    turns = report["turns"]
+    lines += [
+        "",
+        f"In turns ({turns['rounds']} rounds of {turns['seconds_each']} s each, all scenarios "
+        "in rotation):",
+        "",
+        "| scenario | requests/s | errors |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {r['requests_per_second']:.0f} | {r['errors']:.0f} |"
+        for name, r in turns["results"].items()
+    ]
+    lines += ["", "| ratio, in turns | value |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in turns["ratios"].items()]
+    search = report["customer_search_p50_ms"]
+    sizes = [key for key in search if key != "ratios"]
+    lines += [
+        "",
+        "Customer search, p50 of 100 sequential requests in turns, ms:",
+        "",
+        f"| search | {sizes[0]} | {sizes[1]} | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {search[sizes[0]][name]} | {search[sizes[1]][name]} | {value} |"
+        for name, value in search["ratios"].items()
+    ]
     lines += ["", "List latency (p50 of 200 sequential requests, ms):", ""]
     for name, value in report["list_latency_ms"].items():
         lines.append(f"- {name}: {value}")

@@ -8,5 +8,6 @@ from config.urls import urlpatterns as api_urlpatterns
 urlpatterns = [
     path("bench/constant", views.constant),
     path("bench/insert", views.insert),
+    path("bench/orders", views.orders),
     *api_urlpatterns,
 ]

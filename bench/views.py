@@ -1,4 +1,4 @@
-"""The two ceilings the service is measured against, served by the same gunicorn, settings
+"""The ceilings the service is measured against, served by the same gunicorn, settings
 and middleware as the API."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from bench.models import BaselineRow
+from notifications.selectors import messages_of_order
+from orders.models import Order
 
 CONSTANT = {"id": 1, "status": "placed", "item": "Paracetamol", "amount": "50.00"}
 
@@ -21,3 +23,25 @@ def insert(request: HttpRequest) -> JsonResponse:
     """The insert ceiling: one ORM insert per request."""
     row = BaselineRow.objects.create(payload="x")
     return JsonResponse({"id": row.pk}, status=201)
+
+
+def orders(request: HttpRequest) -> JsonResponse:
+    """The same-data ceiling of the order list: the same 50 newest orders with their customer
+    and their messages joined (the same JSON subquery), one `.values()` query, `JsonResponse`.
+    No authentication, scopes, filters, cursor or representation rules: what the list costs
+    beyond this is the API's own work."""
+    rows = list(
+        Order.objects.order_by("-created_at", "-id").values(
+            "id",
+            "item",
+            "amount",
+            "physician_name",
+            "status",
+            "created_at",
+            "updated_at",
+            "customer__code",
+            "customer__name",
+            messages=messages_of_order("pk"),
+        )[:50]
+    )
+    return JsonResponse({"results": rows})

@@ -20,9 +20,14 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then, so a slow leak can never take a process down.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, so a slow leak can never take a process down; but rarely.
+# At 2,000 a worker under load restarted every two to four seconds, each restart re-importing
+# Django on a core for about a second (and dropping its throttle counters, key-set cache and
+# database connection): the constant-JSON ceiling served half what it served with recycling
+# off (issue 14). 100,000 is a restart every minute or two per worker at full load, each
+# staggered by the jitter so two workers do not leave together. 0 turns recycling off.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 10
 # RequestLogMiddleware logs each request (with its id, without query strings); gunicorn's
 # access log would repeat it and print the delivery-report token.
 accesslog = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import binascii
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import datetime, timedelta
+from functools import cached_property, partial
 from typing import Any
 from urllib import parse
 
@@ -54,6 +55,46 @@ class PageNumberPagination(_StrictPageSize, pagination.PageNumberPagination):
             # Django's paginator would read an Arabic-Indic one as 1 (and fail on "²").
             raise NotFound(self.invalid_page_message.format(page_number=raw[:20], message=""))
         return number
+
+
+class _CappedCountPaginator(Paginator):
+    """Django's paginator counting no further than `count_limit` rows."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count_limit: int) -> None:
+        super().__init__(object_list, per_page)
+        self.count_limit = count_limit
+
+    @cached_property
+    def count(self) -> int:
+        # SELECT COUNT(*) FROM (SELECT ... LIMIT n): the database stops at n matching rows.
+        return int(self.object_list.order_by()[: self.count_limit].count())  # type: ignore[attr-defined]
+
+
+class CappedCountPagination(PageNumberPagination):
+    """Pages by number, as PageNumberPagination, but `count` stops at COUNT_LIMIT rows past
+    the first row of the page asked for: COUNT(*) over every match read the whole table on
+    every page and every keystroke of a search. A `count` of exactly that limit means "at
+    least"; `next` is there whenever there are more rows, so every page is still reachable
+    (and `last` is the last page within the limit)."""
+
+    count_limit = 1000
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        page_size = self.get_page_size(request)
+        number = ascii_int(request.query_params.get(self.page_query_param, "1")) or 1
+        start = (max(number, 1) - 1) * (page_size or 0)
+        self.django_paginator_class = partial(  # type: ignore[assignment]
+            _CappedCountPaginator, count_limit=start + self.count_limit
+        )
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = (
+            f"The number of matches, counted up to {self.count_limit:,} past the first row "
+            "of this page: that many means at least that many (follow `next`)."
+        )
+        return response
 
 
 class NewestFirstCursorPagination(_StrictPageSize, pagination.CursorPagination):

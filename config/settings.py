@@ -276,6 +276,10 @@ OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: float = env.float(
     "OIDC_JWKS_REFETCH_COOLDOWN_SECONDS", default=30.0
 )
 OIDC_HTTP_TIMEOUT_SECONDS: float = env.float("OIDC_HTTP_TIMEOUT_SECONDS", default=3.0)
+# Each web process remembers a checked access token and the user of an (issuer, sub) this
+# long, so a request costs no signature check and no user lookup: deactivating a user takes
+# effect within this time in other processes (at once in the one that saved it). 0: off.
+OIDC_RECENT_SECONDS: float = min(env.float("OIDC_RECENT_SECONDS", default=5.0), 60.0)
 # Browser login (authorization code + PKCE) at the external provider.
 OIDC_RP_CLIENT_ID: str = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET: str = env.str("OIDC_RP_CLIENT_SECRET", default="")

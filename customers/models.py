@@ -113,6 +113,10 @@ class Customer(models.Model):
         indexes = [
             # An SMS reply or opt-out names the patient by number alone.
             models.Index(fields=["contact_number"], name="customer_contact_number_idx"),
+            # The list's order: its first page is the first 50 entries, however many there are.
+            models.Index(fields=["code", "id"], name="customer_code_order_idx"),
+            # Searching by code, name, email or phone number: PostgreSQL-only indexes made in
+            # migration 0005 (trigram and prefix), which other databases do without.
         ]
 
     def __str__(self) -> str:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db.models.signals import post_save
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -41,6 +44,86 @@ class ProviderUnreachable(exceptions.APIException):
     status_code = 503
     default_detail = "The identity provider cannot be reached; try again shortly."
     default_code = "provider_unavailable"
+
+
+class _Recent:
+    """A per-process memory of a few thousand values, each for at most
+    `OIDC_RECENT_SECONDS` (settings): what a bearer token's request would otherwise look up
+    every time. Thread-safe; when full it starts again empty rather than tracking age."""
+
+    limit = 4096
+
+    def __init__(self) -> None:
+        self._entries: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.time():
+            with self._lock:
+                self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: Any, value: Any, *, until: float | None = None) -> None:
+        seconds = settings.OIDC_RECENT_SECONDS
+        if seconds <= 0:
+            return
+        expires = time.time() + seconds
+        with self._lock:
+            if len(self._entries) >= self.limit:
+                self._entries.clear()
+            self._entries[key] = (expires if until is None else min(expires, until), value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# (issuer, audience, token) -> claims; (issuer, subject) -> user.
+_recent_tokens = _Recent()
+_recent_users = _Recent()
+
+
+def forget_recent() -> None:
+    """Forget every remembered token and user (tests; a user saved in this process)."""
+    _recent_tokens.clear()
+    _recent_users.clear()
+
+
+def _forget_users(sender: Any, **kwargs: Any) -> None:
+    # A user saved here (deactivated in the admin, made staff) counts at once in this process;
+    # other processes see it when their memory of that user expires.
+    _recent_users.clear()
+
+
+post_save.connect(_forget_users, sender=User, dispatch_uid="identity.authentication.forget")
+
+
+def _recent_claims(token: str) -> dict[str, Any]:
+    """`validate_access_token`, remembered for `OIDC_RECENT_SECONDS`, never past the token's
+    own expiry nor longer than the key set is kept (a key withdrawn by the provider still
+    refuses its tokens within the key set's lifespan, give or take these seconds)."""
+    key = (settings.OIDC_ISSUER, settings.OIDC_AUDIENCE, token)
+    claims: dict[str, Any] | None = _recent_tokens.get(key)
+    if claims is None:
+        claims = validate_access_token(token)
+        expiry = claims.get("exp")
+        until = float(expiry) if isinstance(expiry, int | float) else time.time()
+        until = min(until, time.time() + settings.OIDC_JWKS_LIFESPAN_SECONDS)
+        _recent_tokens.put(key, claims, until=until)
+    return claims
+
+
+def _recent_user(*, issuer: str, subject: str) -> AbstractBaseUser:
+    key = (issuer, subject)
+    user: AbstractBaseUser | None = _recent_users.get(key)
+    if user is None:
+        user = user_for_subject(issuer=issuer, subject=subject)
+        _recent_users.put(key, user)
+    return user
 
 
 def bearer_token(request: Request) -> str | None:
@@ -89,7 +172,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def _authenticate_jwt(self, token: str) -> tuple[AbstractBaseUser, AccessGrant]:
         try:
-            claims = validate_access_token(token)
+            claims = _recent_claims(token)
         except InvalidToken as exc:
             logger.info("bearer_token_rejected reason=%s", exc)
             raise _rejected(str(exc)) from exc
@@ -97,7 +180,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             TOKEN_REJECTIONS.labels("provider_unavailable").inc()
             raise ProviderUnreachable from exc
         issuer, subject = settings.OIDC_ISSUER, claims["sub"]
-        user = _active(user_for_subject(issuer=issuer, subject=subject))
+        user = _active(_recent_user(issuer=issuer, subject=subject))
         return user, AccessGrant(issuer, subject, scopes_from_claims(claims))
 
     def _authenticate_built_in(self, request: Request) -> tuple[AbstractBaseUser, AccessGrant]:

@@ -20,7 +20,12 @@ from rest_framework.views import APIView
 
 from config.serializers import StrictInputMixin
 from notifications.models import SmsKind, SmsNotification
-from notifications.selectors import NotificationSummary, notifications_of, order_received_sms
+from notifications.selectors import (
+    NotificationSummary,
+    notifications_of,
+    order_received_sms,
+    summary_from_json,
+)
 from notifications.services import (
     receive_gateway_opt_out,
     receive_inbound_sms,
@@ -84,6 +89,40 @@ class NotificationSerializer(_SummarySerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+def iso_z(moment: datetime) -> str:
+    """`_iso_utc` without a time zone conversion for a value already in UTC (as the database
+    hands them over): a list of 50 orders writes a few hundred timestamps."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else _iso_utc(moment)
+
+
+_SMS_FIELDS = tuple(SmsSummarySerializer.Meta.fields)
+_NOTIFICATION_FIELDS = tuple(NotificationSerializer.Meta.fields)
+
+
+def order_messages_representation(
+    messages: list[dict[str, Any]] | None,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """An order's `sms` and `notifications`, as SmsSummarySerializer and
+    NotificationSerializer write them, from the JSON array `with_notifications` (or
+    `order_rows`) reads with the order."""
+    summaries = sorted(map(summary_from_json, messages or ()), key=_oldest_first)
+    notifications = []
+    sms = None
+    for summary in summaries:
+        updated_at = iso_z(summary["updated_at"])
+        shown = {name: summary[name] for name in _NOTIFICATION_FIELDS}  # type: ignore[literal-required]
+        shown["updated_at"] = updated_at
+        notifications.append(shown)
+        if sms is None and summary["kind"] == SmsKind.ORDER_RECEIVED:
+            sms = {name: shown[name] for name in _SMS_FIELDS}
+    return sms, notifications
+
+
+def _oldest_first(summary: NotificationSummary) -> tuple[datetime, int]:
+    return summary["created_at"], summary["id"]
 
 
 class OrderNotificationsField(serializers.ListSerializer):

@@ -97,6 +97,16 @@ def _summary(row: dict[str, Any]) -> NotificationSummary:
     return summary
 
 
+def summary_from_json(row: dict[str, Any]) -> NotificationSummary:
+    """One element of `with_notifications`' JSON array, with its timestamps read."""
+    return _summary(row)
+
+
+def messages_of_order(order_id: str = "pk") -> Func:
+    """The JSON array `with_notifications` annotates, for a `.values()` query of orders."""
+    return _MessagesOf(order_id)
+
+
 def notifications_of(order: Order) -> list[NotificationSummary]:
     """Every message of the order, oldest first: from the order's query when it came
     through `with_notifications` (as `orders.selectors.order_list()` does), else one query."""

@@ -8,6 +8,7 @@ from django.db import connection
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
+from identity.authentication import forget_recent
 from identity.scopes import API_SCOPES, AccessGrant
 from tests.factories import UserFactory
 
@@ -23,8 +24,10 @@ def _empty_cache():
     and user ids repeat across tests (each test's rows are rolled back), so a fast machine
     would otherwise carry one test's requests into the next one's rate."""
     cache.clear()
+    forget_recent()
     yield
     cache.clear()
+    forget_recent()
 
 
 @pytest.fixture

@@ -153,6 +153,28 @@ def test_token_of_a_deactivated_user_is_rejected(anonymous_client, external_prov
     assert_invalid_token(get_customers(anonymous_client, token))
 
 
+def test_a_user_deactivated_by_another_process_is_refused_once_remembered_time_is_up(
+    anonymous_client, external_provider, settings, django_assert_num_queries
+):
+    """Each process remembers a checked token and a subject's user for OIDC_RECENT_SECONDS
+    (5 s by default; 2 here): a deactivation saved elsewhere (here an UPDATE, which no signal
+    of this process sees) counts within that time, and a remembered request costs no lookup."""
+    settings.OIDC_RECENT_SECONDS = 2
+    CustomerFactory()
+    token = external_provider.client_credentials_token()
+    assert get_customers(anonymous_client, token).status_code == 200
+    remembered_until = time.monotonic() + 2
+    user = Identity.objects.get(issuer=external_provider.issuer, subject="api-full").user
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    # Remembered: the list's own two queries (count and page), no user lookup.
+    with django_assert_num_queries(2):
+        response = get_customers(anonymous_client, token)
+    if time.monotonic() < remembered_until:
+        assert response.status_code == 200
+    time.sleep(max(0.0, remembered_until - time.monotonic()) + 0.05)
+    assert_invalid_token(get_customers(anonymous_client, token))
+
+
 # --- Rejections: each with 401 invalid_token -------------------------------------------------
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, OrderStatus
 from tests.factories import CustomerFactory, OrderFactory
@@ -320,3 +323,58 @@ def test_unauthenticated_requests_are_refused(anonymous_client, customer):
     assert anonymous_client.get(f"/api/orders/{order.pk}/").status_code in (401, 403)
     assert anonymous_client.post("/api/orders/", ORIGINAL).status_code in (401, 403)
     assert Order.objects.count() == 1
+
+
+def test_placing_an_order_costs_five_statements(api_client):
+    """The customer by code, then (in one transaction, whose BEGIN and COMMIT the test's own
+    transaction hides here) hold the customer (FOR KEY SHARE on PostgreSQL), the order, its
+    audit row, its SMS in the outbox."""
+    CustomerFactory(code="CUST001")
+    body = {"customer_code": "CUST001", "item": "x", "amount": "5", "physician_name": "y"}
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.post("/api/orders/", body, format="json").status_code == 201
+    assert len(queries.captured_queries) == 5, [q["sql"] for q in queries.captured_queries]
+
+
+def test_placing_an_order_inside_a_transaction_opens_no_savepoint():
+    # As under an Idempotency-Key: a savepoint would be two more round trips.
+    from django.db import transaction
+
+    from orders.services import place_order
+
+    customer = CustomerFactory(code="CUST001")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        place_order(customer=customer, item="x", amount=Decimal(5), physician_name="y")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 4, statements
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+
+
+def test_the_list_writes_each_order_as_the_serializer_does(api_client):
+    """The list is written from plain rows (orders.api.order_row_representation); every
+    field, message and timestamp must come out as OrderSerializer writes it."""
+    from orders.api import OrderSerializer
+    from orders.selectors import order_list
+    from orders.services import order_update, place_order
+
+    customer = CustomerFactory(code="CUST001", name="Amina Njeri")
+    fulfilled = place_order(
+        customer=customer, item="Amoxicillin", amount=Decimal("12.5"), physician_name="Dr A"
+    )
+    order_update(order=fulfilled, status=OrderStatus.FULFILLED)  # a second message
+    place_order(customer=customer, item="Paracetamol", amount=Decimal(7), physician_name="Dr B")
+    OrderFactory(customer=CustomerFactory(code="CUST002"))  # from before SMS: no messages
+    # A timestamp with no microseconds: isoformat leaves them out, as DRF does.
+    Order.objects.filter(pk=fulfilled.pk).update(
+        created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+
+    listed = api_client.get("/api/orders/").json()["results"]
+
+    expected = [
+        OrderSerializer(order).data for order in order_list().order_by("-created_at", "-id")
+    ]
+    assert listed == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    assert [len(order["notifications"]) for order in listed] == [0, 1, 2]
+    assert listed[2]["sms"] is not None
+    assert listed[0]["sms"] is None

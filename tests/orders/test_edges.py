@@ -136,6 +136,48 @@ def test_a_customer_deleted_while_its_order_commits_is_kept_with_the_order(api_c
     assert Order.objects.filter(customer__code="CUST001").count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_open_order_holds_back_a_delete_but_not_other_orders_or_edits_of_the_customer(
+    api_client,
+):
+    # FOR KEY SHARE, not FOR UPDATE: a busy patient's orders are not placed one at a time.
+    if not on_postgresql():
+        pytest.skip("row locks")
+    from django.db import transaction
+
+    from orders.services import place_order
+
+    customer = CustomerFactory(code="CUST001")
+    placed = threading.Event()
+    commit = threading.Event()
+
+    def place_and_hold() -> None:
+        with transaction.atomic():
+            place_order(customer=customer, item="x", amount=Decimal(1), physician_name="y")
+            placed.set()
+            commit.wait(10)
+        connection.close()
+
+    placer = threading.Thread(target=place_and_hold)
+    placer.start()
+    try:
+        assert placed.wait(10)
+        # With the first order's transaction still open, and a statement timeout so a wait
+        # fails the test instead of hanging it:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '2s'")
+        assert api_client.post("/api/orders/", BODY, format="json").status_code == 201
+        patch = api_client.patch("/api/customers/CUST001/", {"name": "New Name"}, format="json")
+        assert patch.status_code == 200
+    finally:
+        commit.set()
+        placer.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+    assert Order.objects.filter(customer__code="CUST001").count() == 2
+
+
 # --- 4. Amounts are ASCII digits ------------------------------------------------------------
 
 

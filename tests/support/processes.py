@@ -78,8 +78,11 @@ def collected_static_root() -> Path:
 
 
 @contextmanager
-def gunicorn_process(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, int]]:
+def gunicorn_process(
+    env: Mapping[str, str], log: Path, *, cwd: Path = BASE_DIR
+) -> Iterator[tuple[str, int]]:
     """Run gunicorn with the repository's config; yield its base URL and the master's pid.
+    (`cwd`: another checkout's code and config, as bench/ab.py compares revisions.)
 
     Its output goes to `log`: a pipe nobody reads would fill up and stall the server. Static
     files are collected first, as for the image, unless `env` names its own STATIC_ROOT.
@@ -90,7 +93,7 @@ def gunicorn_process(env: Mapping[str, str], log: Path) -> Iterator[tuple[str, i
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-            cwd=BASE_DIR,
+            cwd=cwd,
             env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
             stdout=output,
             stderr=subprocess.STDOUT,
