@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "idempotency",
     "notifications",
     "fhir",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -469,6 +470,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 LOGGING["filters"]["redact_token"] = {"()": "notifications.log_filters.RedactTokenFilter"}
 for _name in ("django.server", "django.request"):
     LOGGING["loggers"][_name]["filters"] = ["redact_token"]
+
+# --- Front desk ---
+# The staff web app under /desk/ (desk app; docs/desk.md). While an order's SMS is queued or
+# sending, its status badge asks the server again this often.
+DESK_SMS_REFRESH_SECONDS: int = env.int("DESK_SMS_REFRESH_SECONDS", default=2)
+if DESK_SMS_REFRESH_SECONDS < 1:
+    raise ImproperlyConfigured("DESK_SMS_REFRESH_SECONDS must be at least 1.")
 
 # --- FHIR ---
 # The read-only FHIR R4 facade under /fhir/R4/ (fhir app; README "FHIR R4 API").

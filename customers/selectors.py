@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from config.queries import between
 from customers.models import Customer
+from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -130,3 +132,20 @@ def customer_deleted_with_code(code: str) -> Any | None:
 def customer_history_record(*, customer_pk: int, history_id: int) -> Any | None:
     """One entry of a customer's audit trail (a historical record), or None."""
     return Customer.history.filter(id=customer_pk, history_id=history_id).first()
+
+
+# --- Reads for the front desk (desk app) ---
+
+
+def customer_search(text: str, *, limit: int) -> list[Customer]:
+    """Up to `limit` customers, by code, matching `text` as a front desk types it: the code
+    (any case), part of the name, the phone number in any format the API accepts, or the
+    email. One query."""
+    text = text.strip()
+    if not text:
+        return []
+    where = customer_code_matches(text) | customer_name_contains(text) | customer_email_is(text)
+    with contextlib.suppress(InvalidPhoneNumber):
+        where |= customer_phone_is(normalize_mobile_number(text))
+    customers = Customer.objects.alias(code_lower=Lower("code")).filter(where)
+    return list(customers.order_by("code", "pk")[:limit])

@@ -1,0 +1,86 @@
+"""Labels and small lookups for the desk's templates, every word translatable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import TO_DO
+from notifications.selectors import NotificationSummary, notifications_of
+from orders.models import Order
+
+register = template.Library()
+
+_SMS_STATUS = {
+    "queued": _("Queued"),
+    "sending": _("Sending"),
+    "sent": _("Sent"),
+    "delivered": _("Delivered"),
+    "failed": _("Failed"),
+    "suppressed": _("Not sent: opted out"),
+}
+_SMS_KIND = {
+    "order_received": _("Order received"),
+    "order_ready": _("Order ready"),
+    "order_cancelled": _("Order cancelled"),
+}
+_ORDER_STATUS = {
+    "placed": _("Placed"),
+    "fulfilled": _("Fulfilled"),
+    "cancelled": _("Cancelled"),
+}
+_ACTION = {
+    "created": _("Created"),
+    "updated": _("Changed"),
+    "deleted": _("Deleted"),
+    "sms": _("SMS"),
+}
+_LANGUAGE = {"en": _("English"), "sw": _("Kiswahili")}
+
+
+@register.filter
+def sms_status(value: str) -> Any:
+    return _SMS_STATUS.get(value, value)
+
+
+@register.filter
+def sms_kind(value: str) -> Any:
+    return _SMS_KIND.get(value, value)
+
+
+@register.filter
+def order_status(value: str) -> Any:
+    return _ORDER_STATUS.get(value, value)
+
+
+@register.filter
+def history_action(value: str) -> Any:
+    return _ACTION.get(value, value)
+
+
+@register.filter
+def language(value: str) -> Any:
+    return _LANGUAGE.get(value, value)
+
+
+@register.filter
+def in_flight(status: str) -> bool:
+    """Whether a message is still on its way (its badge keeps refreshing)."""
+    return status in TO_DO
+
+
+@register.filter
+def latest_sms(order: Order) -> NotificationSummary | None:
+    """The order's newest message, from the order's own query (no query of its own)."""
+    found = notifications_of(order)
+    return found[-1] if found else None
+
+
+@register.filter
+def person(user: User | None) -> str:
+    if user is None:
+        return str(_("the system"))
+    return user.get_full_name() or user.email or user.get_username()
