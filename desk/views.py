@@ -30,6 +30,7 @@ from customers.selectors import customer_get_by_code, customer_search
 from customers.services import customer_create, customer_set_sms_opt_out, customer_update
 from desk.access import desk_access, forbidden, login_redirect, requires
 from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields
+from desk.rows import order_rows, sms_badge
 from idempotency.services import Replay, claim_key, complete_key, fingerprint, release_key
 from notifications.api import ResendSerializer
 from notifications.selectors import notifications_of
@@ -61,6 +62,7 @@ def _page(
     context = {
         "desk": desk_access(request),
         "refresh_seconds": settings.DESK_SMS_REFRESH_SECONDS,
+        "no_sms_label": _("None"),
         **context,
     }
     return render(request, template, context, status=status)
@@ -179,7 +181,11 @@ def patient(request: HttpRequest, code: str) -> HttpResponse:
     return _page(
         request,
         "desk/patient.html",
-        {"customer": customer, "orders": orders, "more_orders": len(orders) == PAGE_SIZE},
+        {
+            "customer": customer,
+            "rows": order_rows(orders),
+            "more_orders": len(orders) == PAGE_SIZE,
+        },
     )
 
 
@@ -256,7 +262,7 @@ def _start_of(day: date) -> datetime | None:
 def orders(request: HttpRequest) -> HttpResponse:
     filters = OrderFilterForm(request.GET)
     if not filters.is_valid():
-        return _page(request, "desk/orders.html", {"filters": filters, "orders": []}, status=400)
+        return _page(request, "desk/orders.html", {"filters": filters, "rows": []}, status=400)
     after = None
     if request.GET.get("after"):
         after = _decode_after(request.GET["after"])
@@ -288,7 +294,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         "desk/orders.html",
         {
             "filters": filters,
-            "orders": page,
+            "rows": order_rows(page),
             "first_query": first_query,
             "next_query": next_query,
             "paged": after is not None,
@@ -370,6 +376,7 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
         "desk/order.html",
         {
             "order": found,
+            "badge": sms_badge(found),
             "notifications": notifications_of(found),
             "history": order_history(order=found),
             "placed": found.status == OrderStatus.PLACED,
@@ -384,7 +391,7 @@ def order_sms(request: HttpRequest, pk: int) -> HttpResponse:
     found = order_get(pk)
     if found is None:
         return _not_found(request)
-    return _page(request, "desk/_sms_badge.html", {"order": found})
+    return _page(request, "desk/_sms_badge.html", {"badge": sms_badge(found)})
 
 
 @require_GET
