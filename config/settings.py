@@ -473,10 +473,8 @@ for _name in ("django.server", "django.request"):
 
 # --- Front desk ---
 # The staff web app under /desk/ (desk app; docs/desk.md). While an order's SMS is queued or
-# sending, its status badge asks the server again this often.
-DESK_SMS_REFRESH_SECONDS: int = env.int("DESK_SMS_REFRESH_SECONDS", default=2)
-if DESK_SMS_REFRESH_SECONDS < 1:
-    raise ImproperlyConfigured("DESK_SMS_REFRESH_SECONDS must be at least 1.")
+# sending, its status badge asks the server again this often (seconds).
+DESK_SMS_REFRESH_SECONDS = 2
 
 # --- FHIR ---
 # The read-only FHIR R4 facade under /fhir/R4/ (fhir app; README "FHIR R4 API").

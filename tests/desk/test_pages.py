@@ -446,3 +446,43 @@ def test_every_form_needs_its_csrf_token():
     assert order.status == OrderStatus.PLACED
     page = staff.get(f"/desk/orders/{order.pk}/").content.decode()
     assert page.count('name="csrfmiddlewaretoken"') >= 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/desk/orders/99999999999999999999999999/",
+        "/desk/orders/99999999999999999999999999/sms/",
+        "/desk/orders/99999999999999999999999999/cancel/",
+        "/desk/patients/%E2%84%AAIT1/",
+        "/desk/patients/" + "x" * 300 + "/",
+    ],
+)
+def test_strange_addresses_are_404_pages(desk, path):
+    CustomerFactory(code="KIT1")
+    assert desk.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "x" * 10_000},
+        {"q": "٠٧١٢٣٤٥٦٧٨"},
+        {"q": "%_\\"},
+    ],
+)
+def test_strange_searches_find_nothing_and_never_fail(desk, query):
+    CustomerFactory(name="Ann")
+    response = desk.get("/desk/patients/", query)
+    assert response.status_code == 200
+    assert "Ann" not in response.content.decode()
+
+
+def test_strange_filters_are_400_pages(desk):
+    for query in (
+        {"created_from": "٢٠٢٦-٠١-٠١"},
+        {"created_from": "0000-01-01"},
+        {"patient": "x" * 100},
+    ):
+        assert desk.get("/desk/orders/", query).status_code in (200, 400), query
+    assert desk.get("/desk/orders/", {"created_from": "0001-01-01"}).status_code == 200
