@@ -71,7 +71,7 @@ def sms_badge(
         status=latest["status"],
         label=labels[f"status:{latest['status']}"],
         kind=labels[f"kind:{latest['kind']}"],
-        refresh_url=f"{base}{order.pk}/sms/" if in_flight else "",
+        refresh_url=f"{base}{order.pk}/sms/?badge=1" if in_flight else "",
     )
 
 

@@ -33,6 +33,7 @@ from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fie
 from desk.rows import order_rows, sms_badge
 from idempotency.services import Replay, claim_key, complete_key, fingerprint, release_key
 from notifications.api import ResendSerializer
+from notifications.models import TO_DO
 from notifications.selectors import notifications_of
 from notifications.services import resend_notification
 from orders.api import OrderSerializer, OrderUpdateSerializer
@@ -365,6 +366,15 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return redirect("desk:order", pk=order.pk)
 
 
+def _order_sms_context(order: Order) -> dict[str, Any]:
+    notifications = notifications_of(order)
+    return {
+        "order": order,
+        "notifications": notifications,
+        "sms_in_flight": any(n["status"] in TO_DO for n in notifications),
+    }
+
+
 @require_GET
 @requires("orders")
 def order(request: HttpRequest, pk: int) -> HttpResponse:
@@ -375,9 +385,7 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "desk/order.html",
         {
-            "order": found,
-            "badge": sms_badge(found),
-            "notifications": notifications_of(found),
+            **_order_sms_context(found),
             "history": order_history(order=found),
             "placed": found.status == OrderStatus.PLACED,
         },
@@ -387,11 +395,14 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @requires("orders")
 def order_sms(request: HttpRequest, pk: int) -> HttpResponse:
-    """The order's SMS badge alone, which htmx fetches again while the message is on its way."""
+    """The order's SMS, alone: what htmx fetches again while a message is on its way. The
+    orders list's badges ask for `?badge=1`, the newest message's badge."""
     found = order_get(pk)
     if found is None:
         return _not_found(request)
-    return _page(request, "desk/_sms_badge.html", {"badge": sms_badge(found)})
+    if request.GET.get("badge"):
+        return _page(request, "desk/_sms_badge.html", {"badge": sms_badge(found)})
+    return _page(request, "desk/_order_sms.html", _order_sms_context(found))
 
 
 @require_GET

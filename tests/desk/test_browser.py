@@ -117,7 +117,7 @@ def check_page(page: Any, name: str) -> None:
         for label, (width, height) in WIDTHS.items():
             page.set_viewport_size({"width": width, "height": height})
             page.screenshot(path=DOCS / "desk" / f"{name}-{label}.png", full_page=True)
-        page.set_viewport_size(WIDTHS["desktop"])
+        page.set_viewport_size({"width": 1280, "height": 900})
         if name in ("patients", "order"):
             (DOCS / "images").mkdir(parents=True, exist_ok=True)
             page.screenshot(path=DOCS / "images" / f"desk-{name}.png")
@@ -180,7 +180,7 @@ def test_a_nurse_serves_a_patient_from_sign_in_to_sign_out(live_server, chromium
     check_page(page, "order-form")
     page.get_by_role("button", name="Place order").dblclick()
     expect(page.get_by_text("Order placed.")).to_be_visible()
-    badge = page.locator("#latest-sms .badge")
+    badge = page.locator("#order-sms .badge")
     expect(badge).to_have_text("Queued")
 
     # The SMS goes: the badge says so by itself.
@@ -200,13 +200,12 @@ def test_a_nurse_serves_a_patient_from_sign_in_to_sign_out(live_server, chromium
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_text("Order placed.")).to_be_visible()
     send_due_sms()
-    expect(page.locator("#latest-sms .badge")).to_have_text("Failed")
-    page.reload()
+    expect(page.locator("#order-sms .badge")).to_have_text("Failed")
     gateway.statuses.clear()
     page.get_by_role("button", name="Resend SMS").click()
     expect(page.get_by_text("The SMS will be sent again.")).to_be_visible()
     send_due_sms()
-    expect(page.locator("#latest-sms .badge")).to_have_text("Sent")
+    expect(page.locator("#order-sms .badge")).to_have_text("Sent")
 
     # Cancel it, after saying yes; then read its history.
     page.get_by_role("button", name="Cancel order").click()

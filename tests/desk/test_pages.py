@@ -330,13 +330,26 @@ def test_the_patient_page_costs_the_same_queries_for_few_or_many_orders(
 
 def test_a_queued_sms_badge_refreshes_itself_and_a_sent_one_stops(desk):
     order = _order()
-    badge = desk.get(f"/desk/orders/{order.pk}/sms/").content.decode()
-    assert f'hx-get="/desk/orders/{order.pk}/sms/"' in badge
+    url = f"/desk/orders/{order.pk}/sms/?badge=1"
+    assert f'hx-get="{url}"' in desk.get("/desk/orders/").content.decode()
+    badge = desk.get(url).content.decode()
+    assert f'hx-get="{url}"' in badge
     assert "Queued" in badge
     SmsNotification.objects.filter(order=order).update(status=SmsStatus.SENT)
-    badge = desk.get(f"/desk/orders/{order.pk}/sms/").content.decode()
+    badge = desk.get(url).content.decode()
     assert "hx-get" not in badge
     assert "Sent" in badge
+
+
+def test_the_order_pages_messages_refresh_until_none_is_on_its_way(desk):
+    order = _order()
+    page = desk.get(f"/desk/orders/{order.pk}/").content.decode()
+    assert f'hx-get="/desk/orders/{order.pk}/sms/"' in page
+    SmsNotification.objects.filter(order=order).update(status=SmsStatus.DELIVERED)
+    section = desk.get(f"/desk/orders/{order.pk}/sms/").content.decode()
+    assert 'id="order-sms"' in section
+    assert "Delivered" in section
+    assert "hx-get" not in section
 
 
 def test_fulfilling_an_order_queues_the_ready_sms(desk):
