@@ -53,7 +53,16 @@ def desk_access(request: HttpRequest) -> DeskAccess:
 def login_redirect(request: HttpRequest) -> HttpResponse:
     """To the browser login (identity app), which records the grant's scopes in the session
     and comes back here. Not LOGIN_URL: with the built-in provider that is its password page,
-    which signs a user in without a grant."""
+    which signs a user in without a grant.
+
+    An htmx request (a badge refreshing after the session ended) gets a 401 that tells htmx
+    to send the whole page to the login, rather than a redirect whose sign-in page htmx would
+    put where the badge was."""
+    if request.headers.get("HX-Request") == "true":
+        query = urlencode({"next": reverse("desk:home")})
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = f"{reverse('identity:login')}?{query}"
+        return response
     query = urlencode({"next": request.get_full_path()})
     return HttpResponseRedirect(f"{reverse('identity:login')}?{query}")
 

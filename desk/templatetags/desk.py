@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.contrib.auth.models import User
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import TO_DO
@@ -39,6 +40,13 @@ _ACTION = {
     "sms": _("SMS"),
 }
 _LANGUAGE = {"en": _("English"), "sw": _("Kiswahili")}
+_FIELD = {
+    "customer_code": _("Patient"),
+    "item": _("Item"),
+    "amount": _("Amount (KES)"),
+    "physician_name": _("Physician name"),
+    "status": _("Status"),
+}
 
 
 @register.filter
@@ -84,3 +92,26 @@ def person(user: User | None) -> str:
     if user is None:
         return str(_("the system"))
     return user.get_full_name() or user.email or user.get_username()
+
+
+@register.filter
+def change_field(name: str) -> Any:
+    """A field of the audit trail (orders.selectors.order_history) in words: `item`, or
+    `sms.order_ready.status` for a message's status."""
+    if name.startswith("sms."):
+        _sms, kind, what = [*name.split(".", 2), "", ""][:3]
+        label = _SMS_KIND.get(kind, kind)
+        if what == "status":
+            return format_lazy("{} ({})", _("SMS"), label)
+        return format_lazy("{} ({}): {}", _("SMS"), label, _("note"))
+    return _FIELD.get(name, name)
+
+
+@register.filter
+def change_value(value: Any, name: str) -> Any:
+    """A value of the audit trail in words: statuses by their labels, the rest as they are."""
+    if name == "status":
+        return _ORDER_STATUS.get(value, value)
+    if name.startswith("sms.") and name.endswith(".status"):
+        return _SMS_STATUS.get(value, value)
+    return value

@@ -214,9 +214,9 @@ def test_a_nurse_serves_a_patient_from_sign_in_to_sign_out(live_server, chromium
     expect(page.get_by_text("Order cancelled.")).to_be_visible()
     history = page.locator("ol.history")
     expect(history).to_contain_text("Created")
-    expect(history).to_contain_text("placed → cancelled")
+    expect(history).to_contain_text("Placed → Cancelled")
     expect(history).to_contain_text("by Grace Njeri")
-    expect(history).to_contain_text("failed → queued")
+    expect(history).to_contain_text("Failed → Queued")
 
     page.get_by_role("link", name="Orders", exact=True).click()
     expect(

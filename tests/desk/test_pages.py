@@ -51,6 +51,12 @@ def test_an_anonymous_browser_is_sent_to_the_login_and_back(client):
     assert response["Location"] == "/auth/login/?next=%2Fdesk%2Fpatients%2F%3Fq%3Dann"
 
 
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_the_login(client):
+    response = client.get("/desk/orders/1/sms/?badge=1", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == "/auth/login/?next=%2Fdesk%2F"
+
+
 def test_an_anonymous_post_changes_nothing(client):
     customer = CustomerFactory()
     response = client.post(f"/desk/patients/{customer.code}/sms-opt-out/", {"opt_out": "on"})
@@ -400,7 +406,7 @@ def test_the_order_page_shows_the_history_with_who_did_what(desk):
     assert "History" in page
     assert "Created" in page
     assert "Changed" in page
-    assert "placed → fulfilled" in page
+    assert "Placed → Fulfilled" in page
 
 
 # --- Scopes and CSRF ---
