@@ -31,7 +31,15 @@ from customers.services import customer_create, customer_set_sms_opt_out, custom
 from desk.access import desk_access, forbidden, login_redirect, requires
 from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields
 from desk.rows import order_rows, sms_badge
-from idempotency.services import Replay, claim_key, complete_key, fingerprint, release_key
+from idempotency.services import (
+    KeyInFlight,
+    KeyReusedWithAnotherRequest,
+    Replay,
+    claim_key,
+    complete_key,
+    fingerprint,
+    release_key,
+)
 from notifications.api import ResendSerializer
 from notifications.models import TO_DO
 from notifications.selectors import notifications_of
@@ -348,8 +356,12 @@ def order_new(request: HttpRequest) -> HttpResponse:
     )
     try:
         outcome = claim_key(user=user, key=key, fingerprint=request_print)
-    except DomainError as exc:
-        return _order_form(request, values=values, errors=_domain_errors(exc), status=409)
+    except KeyReusedWithAnotherRequest:
+        problem = _("This form already placed an order. Open a new form to place another.")
+        return _order_form(request, values=values, errors={"__all__": [problem]}, status=409)
+    except KeyInFlight:
+        problem = _("This order is still being placed. Wait a moment, then look at the orders.")
+        return _order_form(request, values=values, errors={"__all__": [problem]}, status=409)
     if isinstance(outcome, Replay):
         messages.info(request, _("This order was already placed; here it is."))
         return redirect("desk:order", pk=outcome.body["id"])

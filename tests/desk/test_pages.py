@@ -240,7 +240,7 @@ def test_a_used_order_form_with_other_values_places_nothing_more(desk):
     desk.post("/desk/orders/new/", form)
     response = desk.post("/desk/orders/new/", form | {"amount": "99.00"})
     assert response.status_code == 409
-    assert b"already used" in response.content
+    assert b"This form already placed an order." in response.content
     assert Order.objects.count() == 1
 
 
