@@ -60,8 +60,8 @@ from orders.services import order_update, place_order
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
 TYPE_AHEAD_LIMIT = 10
-# What an Idempotency-Key may be (idempotency.api); the desk makes UUIDs.
-_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}\Z")
+# The idempotency keys the desk puts in its order forms (uuid4().hex).
+_FORM_KEY = re.compile(r"^[0-9a-f]{32}\Z")
 _cursor_signer = signing.Signer(salt="desk.orders.after")
 
 
@@ -94,9 +94,15 @@ def _errors(detail: Any) -> dict[str, list[str]]:
     if not isinstance(detail, dict):
         return {"__all__": [str(message) for message in detail]}
     return {
-        str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-        for field, messages in detail.items()
+        str(field): [str(p) for p in (problems if isinstance(problems, list) else [problems])]
+        for field, problems in detail.items()
     }
+
+
+def _form_errors(fields: tuple[Any, ...], errors: dict[str, list[str]]) -> list[str]:
+    """The errors that belong to no field of the form, shown above it."""
+    names = {field.name for field in fields}
+    return [problem for name, found in errors.items() if name not in names for problem in found]
 
 
 def _domain_errors(exc: DomainError) -> dict[str, list[str]]:
@@ -152,7 +158,7 @@ def _customer_form(
     context = {
         "customer": customer,
         "fields": bound_fields(CUSTOMER_FIELDS, values, errors),
-        "form_errors": errors.get("__all__", []),
+        "form_errors": _form_errors(CUSTOMER_FIELDS, errors),
     }
     return _page(request, "desk/patient_form.html", context, status=status)
 
@@ -320,7 +326,7 @@ def _order_form(
 ) -> HttpResponse:
     context = {
         "fields": bound_fields(ORDER_FIELDS, values, errors),
-        "form_errors": errors.get("__all__", []),
+        "form_errors": _form_errors(ORDER_FIELDS, errors),
         # A new key for every form rendered: submitting this form twice places one order.
         "idempotency_key": uuid.uuid4().hex if status == 200 else values["idempotency_key"],
     }
@@ -335,7 +341,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         return _order_form(request, values=values, errors={})
     values = {field.name: request.POST.get(field.name, "") for field in ORDER_FIELDS}
     values["idempotency_key"] = key = request.POST.get("idempotency_key", "")
-    if not _VALID_KEY.match(key):
+    if not _FORM_KEY.match(key):
         values["idempotency_key"] = uuid.uuid4().hex
         problem = _("This form has expired; check the order and place it again.")
         return _order_form(request, values=values, errors={"__all__": [problem]}, status=400)
