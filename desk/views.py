@@ -30,7 +30,7 @@ from customers.selectors import customer_get_by_code, customer_search
 from customers.services import customer_create, customer_set_sms_opt_out, customer_update
 from desk.access import desk_access, forbidden, login_redirect, requires
 from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields
-from desk.rows import order_rows, sms_badge
+from desk.rows import badge_html, order_rows, rows_html, sms_badge
 from idempotency.services import (
     KeyInFlight,
     KeyReusedWithAnotherRequest,
@@ -71,7 +71,6 @@ def _page(
     context = {
         "desk": desk_access(request),
         "refresh_seconds": settings.DESK_SMS_REFRESH_SECONDS,
-        "no_sms_label": _("None"),
         **context,
     }
     return render(request, template, context, status=status)
@@ -198,7 +197,11 @@ def patient(request: HttpRequest, code: str) -> HttpResponse:
         "desk/patient.html",
         {
             "customer": customer,
-            "rows": order_rows(orders),
+            "rows": rows_html(
+                order_rows(orders),
+                hide_patient=True,
+                refresh_seconds=settings.DESK_SMS_REFRESH_SECONDS,
+            ),
             "more_orders": len(orders) == PAGE_SIZE,
         },
     )
@@ -309,7 +312,11 @@ def orders(request: HttpRequest) -> HttpResponse:
         "desk/orders.html",
         {
             "filters": filters,
-            "rows": order_rows(page),
+            "rows": rows_html(
+                order_rows(page),
+                hide_patient=False,
+                refresh_seconds=settings.DESK_SMS_REFRESH_SECONDS,
+            ),
             "first_query": first_query,
             "next_query": next_query,
             "paged": after is not None,
@@ -419,7 +426,8 @@ def order_sms(request: HttpRequest, pk: int) -> HttpResponse:
     if found is None:
         return _not_found(request)
     if request.GET.get("badge"):
-        return _page(request, "desk/_sms_badge.html", {"badge": sms_badge(found)})
+        badge = sms_badge(found)
+        return HttpResponse(badge_html(badge, refresh_seconds=settings.DESK_SMS_REFRESH_SECONDS))
     return _page(request, "desk/_order_sms.html", _order_sms_context(found))
 
 
