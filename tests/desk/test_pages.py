@@ -505,3 +505,25 @@ def test_strange_filters_are_400_pages(desk):
     ):
         assert desk.get("/desk/orders/", query).status_code in (200, 400), query
     assert desk.get("/desk/orders/", {"created_from": "0001-01-01"}).status_code == 200
+
+
+def test_the_place_order_type_ahead_suggests_patients(desk):
+    CustomerFactory(code="KIT-9", name="Ann Wanjiru")
+    response = desk.get("/desk/patients/options/", {"customer_code": "wanj"})
+    assert response.content.decode().startswith('<option value="KIT-9">Ann Wanjiru')
+    form = desk.get("/desk/orders/new/").content.decode()
+    assert 'list="id_customer_code_options"' in form
+    assert 'hx-get="/desk/patients/options/"' in form
+
+
+def test_desk_pages_run_no_inline_script_and_are_never_cached(desk):
+    order = _order()
+    for path in ("/desk/patients/?q=a", "/desk/orders/", f"/desk/orders/{order.pk}/", "/o/login/"):
+        response = desk.get(path)
+        page = response.content.decode()
+        assert "script-src 'self'" in response["Content-Security-Policy"], path
+        assert "no-store" in response["Cache-Control"], path
+        scripts = page.count("<script")
+        assert scripts == page.count('<script src="/static/'), path
+        assert " style=" not in page, path
+        assert " on" + "click=" not in page, path
