@@ -527,3 +527,5 @@ def test_desk_pages_run_no_inline_script_and_are_never_cached(desk):
         assert scripts == page.count('<script src="/static/'), path
         assert " style=" not in page, path
         assert " on" + "click=" not in page, path
+        assert "{#" not in page, path
+        assert "{%" not in page, path
