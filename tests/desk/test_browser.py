@@ -112,6 +112,11 @@ def check_page(page: Any, name: str) -> None:
     )
     assert violations == [], f"{name}: {violations}"
     assert page.problems == [], f"{name}: {page.problems}"
+    # On a phone nothing is wider than the screen (no sideways scrolling).
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert width <= 390, f"{name}: {width} px wide on a 390 px phone"
     if SCREENSHOTS:
         (DOCS / "desk").mkdir(parents=True, exist_ok=True)
         for label, (width, height) in WIDTHS.items():
