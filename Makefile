@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 # The test OpenID Provider (npm oidc-provider), installed from its lock file.
 OIDC_TEST_PROVIDER := tests/support/oidc/node_modules/.package-lock.json
+# axe-core for the desk's browser tests (npm), installed from its lock file.
+BROWSER_TEST_TOOLS := tests/support/browser/node_modules/.package-lock.json
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
@@ -23,7 +25,7 @@ run: $(VENV)/.deps .env ## Set everything up and serve the API on http://$(HOST)
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
+test: $(VENV)/.deps-dev $(OIDC_TEST_PROVIDER) $(BROWSER_TEST_TOOLS) ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.deps-dev ## schemathesis at depth against gunicorn for FUZZ_SECONDS (default 600; PostgreSQL when DATABASE_URL says so)
@@ -80,6 +82,9 @@ $(VENV)/.deps-dev: requirements-dev.txt | $(VENV)/bin/python
 
 $(OIDC_TEST_PROVIDER): tests/support/oidc/package-lock.json
 	npm ci --prefix tests/support/oidc --no-audit --no-fund
+
+$(BROWSER_TEST_TOOLS): tests/support/browser/package-lock.json
+	npm ci --prefix tests/support/browser --no-audit --no-fund
 
 # A development .env on first run: DEBUG on and a random secret key, never committed.
 .env:

@@ -225,11 +225,13 @@ def latency_ms(url: str, token: str, samples: int) -> float:
     return statistics.median(timings)
 
 
-def paired_latency_ms(urls: list[str], token: str, samples: int) -> list[float]:
+def paired_latency_ms(
+    urls: list[str], token: str, samples: int, *, cookies: dict[str, str] | None = None
+) -> list[float]:
     """p50 of sequential requests to each of `urls`, taken in turns so that a machine busy
     with something else slows each of them alike."""
     timings: list[list[float]] = [[] for _ in urls]
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, cookies=cookies) as client:
         for _ in range(samples):
             for index, url in enumerate(urls):
                 started = time.perf_counter()
@@ -401,6 +403,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             "<=",
             1.5,
         ),
+        (
+            "desk orders page (50) / REST order list (50), p50",
+            report["desk_page_p50_ms"]["ratio desk / REST"],
+            "<=",
+            1.5,
+        ),
         ("bearer-token check, CPU ms", report["token_check"]["cpu_ms_per_check"], "<=", 0.2),
         (
             "token check network calls after warm-up",
@@ -516,6 +524,15 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             200,
         )
 
+        log("desk orders page and REST order list, 50 each, in turns")
+        session = json_line([sys.executable, "bench/desk_session.py"], env=env, prefix="{")
+        rest_desk_p50, desk_p50 = paired_latency_ms(
+            [f"{base}/api/orders/?page_size=50", f"{base}/desk/orders/"],
+            token,
+            200,
+            cookies={session["cookie"]: session["key"]},
+        )
+
         log(f"list latency at 1,000 and {args.big:,} orders")
         small = {
             "first page": latency_ms(f"{base}/api/orders/?page_size=50", token, 200),
@@ -594,6 +611,11 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             "REST order list (50)": rest_p50,
             "FHIR MedicationRequest (50)": fhir_p50,
             "ratio FHIR / REST": round(fhir_p50 / rest_p50, 3),
+        },
+        "desk_page_p50_ms": {
+            "REST order list (50)": rest_desk_p50,
+            "desk orders page (50)": desk_p50,
+            "ratio desk / REST": round(desk_p50 / rest_desk_p50, 3),
         },
         "gunicorn_worker_rss_mb": round(rss, 1),
         "gateway_independence": {

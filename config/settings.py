@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "notifications",
     "fhir",
     "monitoring",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -476,6 +477,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 LOGGING["filters"]["redact_token"] = {"()": "notifications.log_filters.RedactTokenFilter"}
 for _name in ("django.server", "django.request"):
     LOGGING["loggers"][_name]["filters"] = ["redact_token"]
+
+# --- Front desk ---
+# The staff web app under /desk/ (desk app; docs/desk.md). While an order's SMS is queued or
+# sending, its status badge asks the server again this often (seconds).
+DESK_SMS_REFRESH_SECONDS = 2
 
 # --- FHIR ---
 # The read-only FHIR R4 facade under /fhir/R4/ (fhir app; docs/fhir.md).

@@ -11,6 +11,9 @@ from identity.views import built_in_provider_only
 
 # /healthz and /readyz are answered by config.middleware.HealthCheckMiddleware.
 urlpatterns = [
+    # People (not API clients) arriving at the bare address want the front desk.
+    path("", RedirectView.as_view(url="/desk/", permanent=False), name="root"),
+    path("desk/", include("desk.urls")),
     # Staff log in to the admin through the same OpenID Connect login as everyone else.
     path(
         "admin/login/",

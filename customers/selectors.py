@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Collection, Iterable
 from datetime import datetime
@@ -20,6 +19,7 @@ def customer_list() -> QuerySet[Customer]:
 
 # A search term that may be (the start of) a phone number.
 _PHONE_LIKE = re.compile(r"\+?[0-9]{4,15}")
+_PHONE_SEPARATORS = re.compile(r"[ ().-]")
 
 
 def customer_search(customers: QuerySet[Customer], terms: Iterable[str]) -> QuerySet[Customer]:
@@ -33,16 +33,33 @@ def customer_search(customers: QuerySet[Customer], terms: Iterable[str]) -> Quer
     the front desk searches as it types. A term shorter than three characters has no
     trigram to look up and falls back to reading rows in code order until a page is full.
     """
+    terms = list(terms)
+    where = Q()
     for term in terms:
-        match = Q(code__icontains=term) | Q(name__icontains=term) | Q(email__icontains=term)
-        if _PHONE_LIKE.fullmatch(term):
-            if term.startswith("+"):
-                match |= Q(contact_number__startswith=term)
-            else:
-                with contextlib.suppress(InvalidPhoneNumber):
-                    match |= Q(contact_number=normalize_mobile_number(term))
-        customers = customers.filter(match)
-    return customers
+        where &= (
+            Q(code__icontains=term)
+            | Q(name__icontains=term)
+            | Q(email__icontains=term)
+            | _phone_number_matches(term)
+        )
+    # A number typed in groups ("0712 345 678", "(0712) 345-678") finds its patient too.
+    grouped = _PHONE_SEPARATORS.sub("", "".join(terms))
+    if grouped != "".join(terms) or len(terms) > 1:
+        where |= _phone_number_matches(grouped)
+    return customers.filter(where)
+
+
+def _phone_number_matches(term: str) -> Q:
+    """The patient whose number `term` is (national or E.164), or, written with "+", whose
+    number starts with it. Nobody if `term` is no number."""
+    if not _PHONE_LIKE.fullmatch(term):
+        return Q(pk__in=[])
+    if term.startswith("+"):
+        return Q(contact_number__startswith=term)
+    try:
+        return Q(contact_number=normalize_mobile_number(term))
+    except InvalidPhoneNumber:
+        return Q(pk__in=[])
 
 
 def customers_with_code(code: str) -> QuerySet[Customer]:
@@ -160,3 +177,15 @@ def customer_deleted_with_code(code: str) -> Any | None:
 def customer_history_record(*, customer_pk: int, history_id: int) -> Any | None:
     """One entry of a customer's audit trail (a historical record), or None."""
     return Customer.history.filter(id=customer_pk, history_id=history_id).first()
+
+
+# --- Reads for the front desk (desk app) ---
+
+
+def customers_found(text: str, *, limit: int) -> list[Customer]:
+    """Up to `limit` customers, by code, that the API's `?search=` would find for `text`
+    (`customer_search`): the front desk's search box and type-ahead. One query."""
+    terms = text.replace(",", " ").split()
+    if not terms:
+        return []
+    return list(customer_search(customer_list(), terms).order_by("code", "pk")[:limit])

@@ -215,14 +215,20 @@ class SessionGrantAuthentication(SessionAuthentication):
         if result is None or isinstance(result[0], AnonymousUser):
             return None
         user = result[0]
-        stored = request.session.get(SESSION_GRANT_KEY) or {}
-        grant = AccessGrant(
-            issuer=str(stored.get("issuer", "")),
-            subject=str(stored.get("subject", "")),
-            scopes=known_scopes(stored.get("scopes", [])),
-        )
+        grant = session_grant(request.session)
         _remember_subject(request, grant)
         return user, grant
+
+
+def session_grant(session: Any) -> AccessGrant:
+    """The grant a browser login stored in its session (no scopes if it stored none): what
+    the browsable API and the front desk (desk app) both check."""
+    stored = session.get(SESSION_GRANT_KEY) or {}
+    return AccessGrant(
+        issuer=str(stored.get("issuer", "")),
+        subject=str(stored.get("subject", "")),
+        scopes=known_scopes(stored.get("scopes", [])),
+    )
 
 
 def _remember_subject(request: Request, grant: AccessGrant) -> None:

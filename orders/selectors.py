@@ -11,7 +11,12 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from config.queries import between
-from customers.selectors import customer_codes_by_id, customers_with_exact_code
+from customers.models import Customer
+from customers.selectors import (
+    customer_codes_by_id,
+    customers_with_code,
+    customers_with_exact_code,
+)
 from notifications.selectors import messages_of_order, order_sms_history, with_notifications
 from orders.models import Order, OrderStatus
 
@@ -55,6 +60,21 @@ def order_rows() -> QuerySet[Order, Any]:
         customer_name=F("customer__name"),
         messages=messages_of_order("pk"),
     )
+
+
+def order_list_page(*, where: Q, after: tuple[datetime, int] | None, limit: int) -> list[Order]:
+    """Orders as `order_list` gives them (customer and messages joined in), matching `where`,
+    newest first, a keyset page at a time (`_newest_first`): the front desk's order lists."""
+    return _newest_first(order_list().filter(where), after=after, limit=limit)
+
+
+def order_customer_is(customer: Customer) -> Q:
+    return Q(customer=customer)
+
+
+def order_customer_code_matches(code: str) -> Q:
+    """Orders of the customer whose code is `code` in any case, as the REST API filters."""
+    return Q(customer__in=customers_with_code(code))
 
 
 def order_get(pk: int) -> Order | None:

@@ -15,16 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 README_MAX_LINES = 150
 
-# Pages written in other branches at the same time as these docs (front desk, performance,
-# metrics and backups). Links to them are allowed to dangle until those branches are merged;
-# the lead removes each name from this set when its page lands, and then the link is checked
-# like any other.
-PENDING_PAGES = {
-    "docs/desk.md",
-    "docs/images/desk-patients.png",
-    "docs/images/desk-order.png",
-}
-
 # [text](target) and [text](target "title"), not images' alt text alone; and <a href="...">.
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HREF = re.compile(r"""(?:href|src)=["']([^"']+)["']""")
@@ -76,7 +66,7 @@ def _problem(page: Path, target: str) -> str | None:
     except ValueError:
         return "leads outside the repository"
     if not destination.exists():
-        return None if name in PENDING_PAGES else f"{name} does not exist"
+        return f"{name} does not exist"
     if fragment and destination.suffix == ".md" and fragment not in _anchors(destination):
         return f"{name} has no heading #{fragment}"
     return None
@@ -98,11 +88,6 @@ def test_every_relative_link_resolves():
         if (problem := _problem(page, target)) is not None
     ]
     assert problems == []
-
-
-def test_pending_pages_are_only_those_not_yet_merged():
-    """Once a pending page exists, its name must leave PENDING_PAGES, so its links are checked."""
-    assert {name for name in PENDING_PAGES if (ROOT / name).exists()} == set()
 
 
 def test_the_readme_is_a_front_page():

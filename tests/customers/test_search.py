@@ -49,6 +49,10 @@ def patients() -> None:
         ("0712345678", ["KNH-0042"]),  # a national number finds its patient
         ("+254712345678", ["KNH-0042"]),  # and so does E.164
         ("+2547330", ["KNH-0043"]),  # the start of a number, written with "+"
+        ("0712 345 678", ["KNH-0042"]),  # a number typed in groups
+        ("(0712) 345-678", ["KNH-0042"]),
+        ("+254 712 345 678", ["KNH-0042"]),
+        ("0043 knh", ["KNH-0043"]),  # digits that are no number stay terms
         ("0799999999", []),
         ("nobody", []),
         ("%", []),  # LIKE's wildcards are text like any other
