@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from identity.dev_clients import DEV_API_CLIENT_ID, ensure_dev_clients
 from tests.notifications.conftest import start_worker_process
@@ -50,13 +50,25 @@ def _admin(sql: str) -> None:
 
 
 @contextmanager
-def _drill_database() -> Iterator[str]:
-    """A copy of the migrated, empty test database, dropped afterwards."""
+def _drill_database(work: Path) -> Iterator[str]:
+    """A copy of the migrated test database (with this test's API client), dropped afterwards.
+
+    Copied with pg_dump and pg_restore, not CREATE DATABASE ... TEMPLATE, which needs the
+    source to itself: the session's live server thread keeps a connection to it."""
     source = connection.settings_dict["NAME"]
     name = f"{source.removeprefix('test_')}_drill"
-    connections.close_all()  # CREATE DATABASE ... TEMPLATE needs the source to itself
+    copy = work / "migrated.dump"
+    _run("pg_dump", "--format=custom", f"--file={copy}", _url(source))
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    _admin(f'CREATE DATABASE "{name}"')
+    _run(
+        "pg_restore",
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        f"--dbname={_url(name)}",
+        str(copy),
+    )
     try:
         yield name
     finally:
@@ -108,7 +120,7 @@ def test_a_restored_backup_serves_the_same_records_and_resumes_the_outbox(
     secret = ensure_dev_clients(callback_url="https://testserver/auth/callback/").api_client_secret
     backup = tmp_path / "patient-orders.dump"
 
-    with _drill_database() as database:
+    with _drill_database(tmp_path) as database:
         env = service_env(
             ALLOWED_HOSTS="127.0.0.1",
             SECURE_SSL_REDIRECT="off",
