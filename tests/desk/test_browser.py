@@ -21,7 +21,7 @@ from django.core.management import call_command
 
 from identity.authentication import SESSION_GRANT_KEY
 from identity.dev_clients import ensure_dev_clients
-from identity.scopes import CUSTOMERS_READ, ORDERS_READ
+from identity.scopes import API_SCOPES, CUSTOMERS_READ, ORDERS_READ
 from notifications.models import SmsStatus
 from orders.models import Order, OrderStatus
 from orders.services import place_order
@@ -285,3 +285,69 @@ def test_a_read_only_user_sees_the_orders_but_no_way_to_change_them(live_server,
     page.goto(f"{live_server.url}/desk/orders/new/")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     check_page(page, "not-allowed")
+
+
+def tab_to(page: Any, target: Any, *, limit: int = 40) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would, and check that the
+    focus shows (an outline or a ring)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            ring = target.evaluate(
+                "el => getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).boxShadow"
+            )
+            assert ring != "none none", f"no visible focus on {target}"
+            return
+    pytest.fail(f"Tab never reached {target}")
+
+
+def test_a_keyboard_alone_finds_a_patient_places_and_fulfils_an_order(live_server, chromium):
+    from playwright.sync_api import expect
+
+    CustomerFactory(code="KIT-0042", name="Ann Wanjiru")
+    nurse: Any = UserFactory()
+    session = SessionStore()
+    session["_auth_user_id"] = str(nurse.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = nurse.get_session_auth_hash()
+    session[SESSION_GRANT_KEY] = {
+        "issuer": "tests",
+        "subject": str(nurse.pk),
+        "scopes": sorted(API_SCOPES),
+    }
+    session.save()
+    page = new_page(chromium)
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"{live_server.url}/desk/patients/")
+
+    tab_to(page, page.get_by_label("Search patients"))
+    page.keyboard.type("wanj", delay=30)
+    patient = page.get_by_role("link", name="KIT-0042")
+    expect(patient).to_be_visible()
+    tab_to(page, patient)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Ann Wanjiru")).to_be_visible()
+
+    tab_to(page, page.get_by_role("button", name="Place order"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Patient")).to_have_value("KIT-0042")
+    for label, value in (("Item", "Zinc 20mg"), ("Amount", "80"), ("Physician name", "Dr A")):
+        tab_to(page, page.get_by_label(label))
+        page.keyboard.type(value)
+    tab_to(page, page.get_by_role("button", name="Place order"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Order placed.")).to_be_visible()
+
+    tab_to(page, page.get_by_role("button", name="Fulfil"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Order fulfilled.")).to_be_visible()
+    assert Order.objects.get().status == OrderStatus.FULFILLED
+    assert page.problems == []
