@@ -529,3 +529,22 @@ def test_desk_pages_run_no_inline_script_and_are_never_cached(desk):
         assert " on" + "click=" not in page, path
         assert "{#" not in page, path
         assert "{%" not in page, path
+
+
+def test_order_rows_escape_every_value_a_patient_or_staff_typed(desk):
+    hostile = CustomerFactory(code="ESC1", name='Ann "<b>x</b>" O\'Neil & Co')
+    place_order(
+        customer=hostile,
+        item="<img src=x onerror=alert(1)>",
+        amount=Decimal("1.00"),
+        physician_name='Dr "Q" <i>',
+    )
+    for path in ("/desk/orders/", "/desk/patients/ESC1/"):
+        page = desk.get(path).content.decode()
+        assert "<img src=x" not in page, path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page, path
+        assert "<i>" not in page, path
+        assert "Dr &quot;Q&quot; &lt;i&gt;" in page, path
+    orders_page = desk.get("/desk/orders/").content.decode()
+    assert "<b>x</b>" not in orders_page
+    assert "Ann &quot;&lt;b&gt;x&lt;/b&gt;&quot; O&#x27;Neil &amp; Co" in orders_page
