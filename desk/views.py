@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +60,8 @@ from orders.services import order_update, place_order
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
+# How long a second submission of an order form waits for the first to be placed.
+IN_FLIGHT_WAIT_SECONDS = 5.0
 TYPE_AHEAD_LIMIT = 10
 # The idempotency keys the desk puts in its order forms (uuid4().hex).
 _FORM_KEY = re.compile(r"^[0-9a-f]{32}\Z")
@@ -367,14 +370,25 @@ def order_new(request: HttpRequest) -> HttpResponse:
             "physician_name": order_data["physician_name"],
         },
     )
-    try:
-        outcome = claim_key(user=user, key=key, fingerprint=request_print)
-    except KeyReusedWithAnotherRequest:
-        problem = _("This form already placed an order. Open a new form to place another.")
-        return _order_form(request, values=values, errors={"__all__": [problem]}, status=409)
-    except KeyInFlight:
-        problem = _("This order is still being placed. Wait a moment, then look at the orders.")
-        return _order_form(request, values=values, errors={"__all__": [problem]}, status=409)
+    # A double click sends the form twice, and the browser shows the second answer: while the
+    # first is being placed, wait for it (briefly) so that answer is its order, not an error.
+    deadline = monotonic() + IN_FLIGHT_WAIT_SECONDS
+    while True:
+        try:
+            outcome = claim_key(user=user, key=key, fingerprint=request_print)
+            break
+        except KeyReusedWithAnotherRequest:
+            problem = _("This form already placed an order. Open a new form to place another.")
+            return _order_form(request, values=values, errors={"__all__": [problem]}, status=409)
+        except KeyInFlight:
+            if monotonic() >= deadline:
+                problem = _(
+                    "This order is still being placed. Wait a moment, then look at the orders."
+                )
+                return _order_form(
+                    request, values=values, errors={"__all__": [problem]}, status=409
+                )
+            sleep(0.05)
     if isinstance(outcome, Replay):
         messages.info(request, _("This order was already placed; here it is."))
         return redirect("desk:order", pk=outcome.body["id"])

@@ -6,10 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from customers.models import Customer
+from idempotency.services import claim_key, fingerprint
 from identity.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE, ORDERS_READ, ORDERS_WRITE
 from notifications.models import SmsKind, SmsNotification, SmsStatus
 from orders.models import Order, OrderStatus
@@ -548,3 +550,28 @@ def test_order_rows_escape_every_value_a_patient_or_staff_typed(desk):
     orders_page = desk.get("/desk/orders/").content.decode()
     assert "<b>x</b>" not in orders_page
     assert "Ann &quot;&lt;b&gt;x&lt;/b&gt;&quot; O&#x27;Neil &amp; Co" in orders_page
+
+
+def test_a_second_submission_while_the_first_is_placed_waits_then_says_so(desk, monkeypatch):
+    monkeypatch.setattr("desk.views.IN_FLIGHT_WAIT_SECONDS", 0.2)
+    customer = CustomerFactory(code="KIT-9")
+    form = _new_order_form(desk)
+    form |= {"customer_code": "KIT-9", "item": "Zinc", "amount": "10.00", "physician_name": "Dr B"}
+    # The first submission has claimed the form's key and is still placing the order.
+    claim_key(
+        user=User.objects.get(pk=desk.session["_auth_user_id"]),
+        key=form["idempotency_key"],
+        fingerprint=fingerprint(
+            "desk.orders.create",
+            {
+                "customer": customer.pk,
+                "item": "Zinc",
+                "amount": "10.00",
+                "physician_name": "Dr B",
+            },
+        ),
+    )
+    response = desk.post("/desk/orders/new/", form)
+    assert response.status_code == 409
+    assert b"This order is still being placed." in response.content
+    assert not Order.objects.exists()
