@@ -7,8 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from bench.models import BaselineRow
-from notifications.selectors import messages_of_order
-from orders.models import Order
+from orders.selectors import order_rows
 
 CONSTANT = {"id": 1, "status": "placed", "item": "Paracetamol", "amount": "50.00"}
 
@@ -30,18 +29,5 @@ def orders(request: HttpRequest) -> JsonResponse:
     and their messages joined (the same JSON subquery), one `.values()` query, `JsonResponse`.
     No authentication, scopes, filters, cursor or representation rules: what the list costs
     beyond this is the API's own work."""
-    rows = list(
-        Order.objects.order_by("-created_at", "-id").values(
-            "id",
-            "item",
-            "amount",
-            "physician_name",
-            "status",
-            "created_at",
-            "updated_at",
-            "customer__code",
-            "customer__name",
-            messages=messages_of_order("pk"),
-        )[:50]
-    )
+    rows = list(order_rows().order_by("-created_at", "-id")[:50])
     return JsonResponse({"results": rows})

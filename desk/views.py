@@ -455,6 +455,13 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "desk/order_cancel.html", {"order": found})
 
 
+def _flash_errors(request: HttpRequest, errors: Any) -> None:
+    """A serializer's errors, in the API's words, as messages on the page redirected to."""
+    for problems in _errors(errors).values():
+        for problem in problems:
+            messages.error(request, problem)
+
+
 @require_POST
 @requires("orders")
 def order_status(request: HttpRequest, pk: int) -> HttpResponse:
@@ -463,9 +470,7 @@ def order_status(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     changes = OrderUpdateSerializer(data={"status": request.POST.get("status", "")})
     if not changes.is_valid():
-        for problems in _errors(changes.errors).values():
-            for problem in problems:
-                messages.error(request, problem)
+        _flash_errors(request, changes.errors)
         return redirect("desk:order", pk=found.pk)
     try:
         updated = order_update(order=found, status=changes.validated_data["status"])
@@ -487,9 +492,7 @@ def order_sms_resend(request: HttpRequest, pk: int) -> HttpResponse:
         return _not_found(request)
     choice = ResendSerializer(data={"kind": request.POST.get("kind", "")})
     if not choice.is_valid():
-        for problems in _errors(choice.errors).values():
-            for problem in problems:
-                messages.error(request, problem)
+        _flash_errors(request, choice.errors)
         return redirect("desk:order", pk=found.pk)
     try:
         resend_notification(order=found, kind=choice.validated_data["kind"], by=_user(request))

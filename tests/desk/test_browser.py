@@ -102,6 +102,33 @@ def new_page(browser: Any) -> Any:
     return page
 
 
+def signed_in_page(browser: Any, live_server: Any, *scopes: str) -> Any:
+    """A page of a new user already signed in, as the login leaves a session, with a grant of
+    exactly `scopes`."""
+    user: Any = UserFactory()
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session[SESSION_GRANT_KEY] = {
+        "issuer": "tests",
+        "subject": str(user.pk),
+        "scopes": list(scopes),
+    }
+    session.save()
+    page = new_page(browser)
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
+
+
 def check_page(page: Any, name: str) -> None:
     """axe-core finds no serious or critical problem; the page raised no script error; and,
     when asked for, its screenshots at a desktop's and a phone's width."""
@@ -261,27 +288,7 @@ def test_a_read_only_user_sees_the_orders_but_no_way_to_change_them(live_server,
 
     customer = CustomerFactory(name="Ann Wanjiru")
     order = place_order(customer=customer, item="Zinc", amount=50, physician_name="Dr Achieng")
-    reader: Any = UserFactory()
-    session = SessionStore()
-    session["_auth_user_id"] = str(reader.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = reader.get_session_auth_hash()
-    session[SESSION_GRANT_KEY] = {
-        "issuer": "tests",
-        "subject": str(reader.pk),
-        "scopes": [CUSTOMERS_READ, ORDERS_READ],
-    }
-    session.save()
-    page = new_page(chromium)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
+    page = signed_in_page(chromium, live_server, CUSTOMERS_READ, ORDERS_READ)
 
     page.goto(f"{live_server.url}/desk/orders/{order.pk}/")
     expect(page.get_by_role("heading", name=f"Order #{order.pk}")).to_be_visible()
@@ -312,27 +319,7 @@ def test_a_keyboard_alone_finds_a_patient_places_and_fulfils_an_order(live_serve
     from playwright.sync_api import expect
 
     CustomerFactory(code="KIT-0042", name="Ann Wanjiru")
-    nurse: Any = UserFactory()
-    session = SessionStore()
-    session["_auth_user_id"] = str(nurse.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = nurse.get_session_auth_hash()
-    session[SESSION_GRANT_KEY] = {
-        "issuer": "tests",
-        "subject": str(nurse.pk),
-        "scopes": sorted(API_SCOPES),
-    }
-    session.save()
-    page = new_page(chromium)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
+    page = signed_in_page(chromium, live_server, *sorted(API_SCOPES))
     page.goto(f"{live_server.url}/desk/patients/")
 
     tab_to(page, page.get_by_label("Search patients"))
