@@ -31,7 +31,7 @@ from customers.selectors import customer_get_by_code, customers_found
 from customers.services import customer_create, customer_set_sms_opt_out, customer_update
 from desk.access import desk_access, forbidden, login_redirect, requires
 from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields
-from desk.rows import badge_html, order_rows, rows_html, sms_badge
+from desk.rows import badge_html, rows_html, sms_badge
 from idempotency.services import (
     KeyInFlight,
     KeyReusedWithAnotherRequest,
@@ -53,7 +53,7 @@ from orders.selectors import (
     order_customer_is,
     order_get,
     order_history,
-    order_list_page,
+    order_row_page,
     order_status_in,
 )
 from orders.services import order_update, place_order
@@ -192,16 +192,16 @@ def patient(request: HttpRequest, code: str) -> HttpResponse:
     customer = customer_get_by_code(code)
     if customer is None:
         return _not_found(request)
-    orders: list[Order] = []
+    orders: list[dict[str, Any]] = []
     if desk_access(request).read_orders:
-        orders = order_list_page(where=order_customer_is(customer), after=None, limit=PAGE_SIZE)
+        orders = order_row_page(where=order_customer_is(customer), after=None, limit=PAGE_SIZE)
     return _page(
         request,
         "desk/patient.html",
         {
             "customer": customer,
             "rows": rows_html(
-                order_rows(orders),
+                orders,
                 hide_patient=True,
                 refresh_seconds=settings.DESK_SMS_REFRESH_SECONDS,
             ),
@@ -257,8 +257,8 @@ def patient_sms_opt_out(request: HttpRequest, code: str) -> HttpResponse:
 # --- Orders ---
 
 
-def _encode_after(order: Order) -> str:
-    return _cursor_signer.sign(f"{order.created_at.isoformat()}|{order.pk}")
+def _encode_after(order: dict[str, Any]) -> str:
+    return _cursor_signer.sign(f"{order['created_at'].isoformat()}|{order['id']}")
 
 
 def _decode_after(token: str) -> tuple[datetime, int] | None:
@@ -301,7 +301,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         end = _start_of(data["created_to"] + timedelta(days=1))
     if start or end:
         where &= order_created_between(start, end)
-    page = order_list_page(where=where, after=after, limit=PAGE_SIZE + 1)
+    page = order_row_page(where=where, after=after, limit=PAGE_SIZE + 1)
     more, page = len(page) > PAGE_SIZE, page[:PAGE_SIZE]
     query = request.GET.copy()
     query.pop("after", None)
@@ -316,7 +316,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "rows": rows_html(
-                order_rows(page),
+                page,
                 hide_patient=False,
                 refresh_seconds=settings.DESK_SMS_REFRESH_SECONDS,
             ),

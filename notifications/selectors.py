@@ -107,6 +107,15 @@ def messages_of_order(order_id: str = "pk") -> Func:
     return _MessagesOf(order_id)
 
 
+def _age(summary: NotificationSummary) -> tuple[datetime, int]:
+    return summary["created_at"], summary["id"]
+
+
+def newest_of(messages: list[dict[str, Any]] | None) -> NotificationSummary | None:
+    """The newest message of an order's JSON array (`messages_of_order`), or None."""
+    return max(map(_summary, messages or ()), key=_age, default=None)
+
+
 def notifications_of(order: Order) -> list[NotificationSummary]:
     """Every message of the order, oldest first: from the order's query when it came
     through `with_notifications` (as `orders.selectors.order_list()` does), else one query."""
@@ -117,7 +126,7 @@ def notifications_of(order: Order) -> list[NotificationSummary]:
         rows = getattr(order, _ANNOTATION) or []
     else:
         rows = list(SmsNotification.objects.filter(order_id=order.pk).values(*_COLUMNS))
-    parsed = sorted(map(_summary, rows), key=lambda n: (n["created_at"], n["id"]))
+    parsed = sorted(map(_summary, rows), key=_age)
     setattr(order, _PARSED, parsed)
     return parsed
 

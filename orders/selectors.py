@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
@@ -19,6 +19,9 @@ from customers.selectors import (
 )
 from notifications.selectors import messages_of_order, order_sms_history, with_notifications
 from orders.models import Order, OrderStatus
+
+# An order as a model instance, or as a plain row of `order_rows()`.
+_Row = TypeVar("_Row")
 
 # The columns an order's representation shows, and no more: loading (above all, parsing the
 # timestamps of) the rest of three joined rows cost a fifth of a list request's time.
@@ -62,10 +65,13 @@ def order_rows() -> QuerySet[Order, Any]:
     )
 
 
-def order_list_page(*, where: Q, after: tuple[datetime, int] | None, limit: int) -> list[Order]:
-    """Orders as `order_list` gives them (customer and messages joined in), matching `where`,
-    newest first, a keyset page at a time (`_newest_first`): the front desk's order lists."""
-    return _newest_first(order_list().filter(where), after=after, limit=limit)
+def order_row_page(
+    *, where: Q, after: tuple[datetime, int] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Rows of `order_rows()` (customer and messages joined in) matching `where`, newest
+    first, a keyset page at a time (`_newest_first`): the front desk's order lists, which
+    show a page of 50 within 1.5x the REST list's time by reading the same plain rows."""
+    return _newest_first(order_rows().filter(where), after=after, limit=limit)
 
 
 def order_customer_is(customer: Customer) -> Q:
@@ -240,8 +246,8 @@ def order_fulfilled_between(start: datetime | None, end: datetime | None) -> Q:
 
 
 def _newest_first(
-    orders: QuerySet[Order], *, after: tuple[datetime, int] | None, limit: int
-) -> list[Order]:
+    orders: QuerySet[Order, _Row], *, after: tuple[datetime, int] | None, limit: int
+) -> list[_Row]:
     """Up to `limit` of `orders`, newest first, after the order whose (created_at, id) is
     `after`: keyset paging. `created_at <= t` leads the condition so the database starts its
     index range scan at the cursor, and a deep page costs what the first one does. One query."""
