@@ -29,7 +29,7 @@ from identity.scopes import API_SCOPES  # noqa: E402
 user, _ = User.objects.get_or_create(username="bench-desk")
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[BACKEND_SESSION_KEY] = "identity.backends.RecentModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session[SESSION_GRANT_KEY] = {
     "issuer": "bench",

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -82,7 +83,8 @@ class _Recent:
             self._entries.clear()
 
 
-# (issuer, audience, token) -> claims; (issuer, subject) -> user.
+# (issuer, audience, token) -> claims; (issuer, subject) -> user, and ("session", id) -> a
+# signed-in browser's user (identity.backends).
 _recent_tokens = _Recent()
 _recent_users = _Recent()
 
@@ -117,12 +119,24 @@ def _recent_claims(token: str) -> dict[str, Any]:
     return claims
 
 
-def _recent_user(*, issuer: str, subject: str) -> AbstractBaseUser:
-    key = (issuer, subject)
+def remembered_user(
+    key: tuple[str, str], load: Callable[[], AbstractBaseUser | None]
+) -> AbstractBaseUser | None:
+    """The user `load` finds, remembered under `key` for `OIDC_RECENT_SECONDS` (a user it
+    does not find is not remembered)."""
     user: AbstractBaseUser | None = _recent_users.get(key)
     if user is None:
-        user = user_for_subject(issuer=issuer, subject=subject)
-        _recent_users.put(key, user)
+        user = load()
+        if user is not None:
+            _recent_users.put(key, user)
+    return user
+
+
+def _recent_user(*, issuer: str, subject: str) -> AbstractBaseUser:
+    user = remembered_user(
+        (issuer, subject), lambda: user_for_subject(issuer=issuer, subject=subject)
+    )
+    assert user is not None  # user_for_subject makes one when there is none
     return user
 
 

@@ -85,7 +85,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     if not user.is_active:
         return HttpResponse("This account is disabled.", status=403)
     # A new session id at login, so a session fixed before login is worth nothing.
-    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    django_login(request, user, backend="identity.backends.RecentModelBackend")
     remember_session_grant(request, grant)
     logger.info("login_succeeded user_id=%s scopes=%d", user.pk, len(grant.scopes))
     return HttpResponseRedirect(pending.next_url)

@@ -108,7 +108,7 @@ def signed_in_page(browser: Any, live_server: Any, *scopes: str) -> Any:
     user: Any = UserFactory()
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "identity.backends.RecentModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session[SESSION_GRANT_KEY] = {
         "issuer": "tests",
