@@ -51,7 +51,7 @@ def interleaved(
 ) -> dict[str, dict[str, float]]:
     """Each scenario for `seconds` at a time, all of them in turn, `rounds` times (starting
     one later each round); requests per second over all its turns, with the errors."""
-    totals = {s.name: {"requests": 0.0, "seconds": 0.0, "errors": 0.0} for s in scenarios}
+    totals = Totals()
     for turn in range(rounds):
         shift = turn % len(scenarios)
         for scenario in scenarios[shift:] + scenarios[:shift]:
@@ -64,19 +64,41 @@ def interleaved(
                 duration=seconds,
                 connections=connections,
             )
-            total = totals[scenario.name]
-            total["requests"] += result.requests
-            total["seconds"] += result.requests / result.requests_per_second
-            total["errors"] += result.errors
+            totals.add(
+                scenario.name,
+                requests=result.requests,
+                seconds=result.requests / result.requests_per_second,
+                errors=result.errors,
+            )
         log(f"round {turn + 1}/{rounds} done")
-    return {
-        name: {
-            "requests_per_second": round(t["requests"] / t["seconds"], 1),
-            "requests": t["requests"],
-            "errors": t["errors"],
+    return totals.rates()
+
+
+class Totals(dict[str, dict[str, float]]):
+    """Requests, seconds and errors per scenario, summed over turns."""
+
+    def add(self, name: str, *, requests: float, seconds: float, errors: float) -> None:
+        total = self.setdefault(name, {"requests": 0.0, "seconds": 0.0, "errors": 0.0})
+        total["requests"] += requests
+        total["seconds"] += seconds
+        total["errors"] += errors
+
+    def add_rates(self, rates: dict[str, dict[str, float]]) -> None:
+        """Add what `rates()` (or `interleaved`) returned for other turns."""
+        for name, r in rates.items():
+            seconds = r["requests"] / r["requests_per_second"]
+            self.add(name, requests=r["requests"], seconds=seconds, errors=r["errors"])
+
+    def rates(self) -> dict[str, dict[str, float]]:
+        """Requests per second over all its turns, per scenario, with the totals."""
+        return {
+            name: {
+                "requests_per_second": round(t["requests"] / t["seconds"], 1),
+                "requests": t["requests"],
+                "errors": t["errors"],
+            }
+            for name, t in self.items()
         }
-        for name, t in totals.items()
-    }
 
 
 def ratio(results: dict[str, dict[str, float]], name: str, ceiling: str) -> float:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk  # noqa: E402
-from bench.ab import Scenario, interleaved, ratio  # noqa: E402
+from bench.ab import Scenario, Totals, interleaved, ratio  # noqa: E402
 from tests.support.gateway import API_KEY, GatewayDouble  # noqa: E402
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, rsa_key  # noqa: E402
 from tests.support.processes import gunicorn_process, manage, service_env, stop  # noqa: E402
@@ -445,7 +445,7 @@ def recycling_turns(
         ("constant JSON, recycling off", {**env, "GUNICORN_MAX_REQUESTS": "0"}),
         ("constant JSON, recycling at 2,000", {**env, "GUNICORN_MAX_REQUESTS": "2000"}),
     ]
-    totals = {name: {"requests": 0.0, "seconds": 0.0, "errors": 0.0} for name, _ in configs}
+    totals = Totals()
     for turn in range(rounds):
         shift = turn % len(configs)
         with ExitStack() as servers:
@@ -456,22 +456,12 @@ def recycling_turns(
                 scenarios.append(Scenario(name, f"{url}/bench/constant"))
             for scenario in scenarios:
                 wrk.run("warm-up", scenario.url, duration=1, connections=4)
-            measured = interleaved(
-                scenarios, token="", rounds=1, seconds=seconds, connections=connections, log=log
+            totals.add_rates(
+                interleaved(
+                    scenarios, token="", rounds=1, seconds=seconds, connections=connections, log=log
+                )
             )
-        for name, result in measured.items():
-            total = totals[name]
-            total["requests"] += result["requests"]
-            total["seconds"] += result["requests"] / result["requests_per_second"]
-            total["errors"] += result["errors"]
-    return {
-        name: {
-            "requests_per_second": round(t["requests"] / t["seconds"], 1),
-            "requests": t["requests"],
-            "errors": t["errors"],
-        }
-        for name, t in totals.items()
-    }
+    return totals.rates()
 
 
 def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Path) -> dict:

@@ -16,8 +16,8 @@ from identity.scopes import CUSTOMERS_READ, CUSTOMERS_WRITE, ORDERS_READ, ORDERS
 from notifications.models import SmsKind, SmsNotification, SmsStatus
 from orders.models import Order, OrderStatus
 from orders.services import place_order
-from tests.desk.conftest import signed_in
 from tests.factories import CustomerFactory
+from tests.support.sessions import signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -8,26 +8,13 @@ import time
 
 from django.test import Client
 
-from identity.authentication import SESSION_GRANT_KEY
 from identity.scopes import API_SCOPES
 from tests.factories import UserFactory
-
-
-def _signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_GRANT_KEY] = {
-        "issuer": "tests",
-        "subject": str(user.pk),
-        "scopes": sorted(API_SCOPES),
-    }
-    session.save()
-    return client
+from tests.support.sessions import signed_in
 
 
 def test_a_remembered_user_costs_no_query(db, django_assert_num_queries):
-    client = _signed_in(UserFactory())
+    client = signed_in(*API_SCOPES)
     assert client.get("/desk/orders/").status_code == 200
     # The session and the page: no user lookup.
     with django_assert_num_queries(2):
@@ -36,7 +23,7 @@ def test_a_remembered_user_costs_no_query(db, django_assert_num_queries):
 
 def test_a_user_deactivated_in_this_process_is_signed_out_at_once(db):
     user = UserFactory()
-    client = _signed_in(user)
+    client = signed_in(*API_SCOPES, user=user)
     assert client.get("/desk/orders/").status_code == 200
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -48,7 +35,7 @@ def test_a_user_deactivated_by_another_process_is_signed_out_once_remembered_tim
 ):
     settings.OIDC_RECENT_SECONDS = 2
     user = UserFactory()
-    client = _signed_in(user)
+    client = signed_in(*API_SCOPES, user=user)
     assert client.get("/desk/orders/").status_code == 200
     remembered_until = time.monotonic() + 2
     # An UPDATE, which no signal of this process sees: what another process's save looks like.
@@ -61,7 +48,7 @@ def test_a_user_deactivated_by_another_process_is_signed_out_once_remembered_tim
 
 
 def test_signing_out_ends_the_session_at_once_though_the_user_is_remembered(db):
-    client = _signed_in(UserFactory())
+    client = signed_in(*API_SCOPES)
     assert client.get("/desk/orders/").status_code == 200
     stolen = client.cookies["sessionid"].value
     client.post("/auth/logout/")
