@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,9 @@ from notifications.models import SmsStatus
 from orders.models import Order, OrderStatus
 from orders.services import place_order
 from tests.factories import CustomerFactory, UserFactory
+from tests.support.chromium import launched_chromium, requires_chromium
 from tests.support.gateway import API_KEY, GatewayDouble
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 AXE = Path(__file__).resolve().parents[1] / "support/browser/node_modules/axe-core/axe.min.js"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCREENSHOTS = os.environ.get("DESK_SCREENSHOTS") == "1"
@@ -39,9 +37,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (apt-get)"
-    ),
+    requires_chromium,
 ]
 
 
@@ -60,19 +56,13 @@ def gateway(settings) -> Iterator[GatewayDouble]:
 
 @pytest.fixture
 def chromium(monkeypatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread, and the test reads and writes
     # the database (and runs the SMS worker) between browser steps, never concurrently.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not AXE.exists():
         pytest.fail("axe-core is not installed: npm ci --prefix tests/support/browser")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser: Any) -> Any:

@@ -4,8 +4,6 @@ browsable API's form."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -13,25 +11,13 @@ import pytest
 from identity.models import Identity
 from orders.models import Order
 from tests.factories import CustomerFactory
+from tests.support.chromium import launched_chromium, requires_chromium
 from tests.support.oidc_provider import AUDIENCE, OidcProvider, node_available, rsa_key
-
-# Debian's Chromium here; elsewhere (a GitHub runner's Chrome) name the binary in CHROMIUM_PATH.
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (apt-get)"
-    ),
+    requires_chromium,
 ]
 
 
@@ -55,14 +41,11 @@ def browser_provider(tmp_path, live_server, settings) -> Iterator[OidcProvider]:
 
 
 def test_browser_logs_in_and_places_an_order_through_the_form(live_server, browser_provider):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     CustomerFactory(code="CUST007")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+    with launched_chromium() as browser:
         page = browser.new_page()
         page.set_default_timeout(15_000)
 
@@ -87,7 +70,6 @@ def test_browser_logs_in_and_places_an_order_through_the_form(live_server, brows
         form.get_by_role("button", name="POST").click()
 
         expect(page.locator(".response-info")).to_contain_text("HTTP 201 Created")
-        browser.close()
 
     order = Order.objects.get()
     assert order.item == "Amoxicillin"
