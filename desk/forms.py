@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.utils.functional import Promise
@@ -109,3 +109,38 @@ class OrderFilterForm(forms.Form):
     created_from = forms.DateField(label=_("Placed from"), required=False, widget=DateInput)
     created_to = forms.DateField(label=_("Placed until"), required=False, widget=DateInput)
     patient = forms.CharField(label=_("Patient code"), required=False, max_length=32)
+
+
+class FilterInput(TypedDict):
+    """One input of the orders list's filter form, as its template shows it."""
+
+    id: str
+    name: str
+    label: str
+    input_type: str
+    value: str
+    max_length: int | None
+    errors: list[str]
+    choices: list[tuple[str, str]]
+
+
+def filter_inputs(form: OrderFilterForm) -> list[FilterInput]:
+    """The filter form's inputs as plain dicts for its template, with what the browser sent.
+
+    Dicts, because a template looks each name up as a mapping key first: on Django's bound
+    fields every lookup failed over to an attribute, and the four inputs took a tenth of the
+    orders page."""
+    return [
+        FilterInput(
+            id=f"id_{name}",
+            name=name,
+            label=str(field.label),
+            input_type=getattr(field.widget, "input_type", "text"),
+            # `in` first: a missing key costs QueryDict.get an exception.
+            value=str(form.data.get(name, "")) if name in form.data else "",
+            max_length=getattr(field, "max_length", None),
+            errors=[str(error) for error in form.errors.get(name, [])],
+            choices=[(str(value), str(label)) for value, label in getattr(field, "choices", [])],
+        )
+        for name, field in form.fields.items()
+    ]

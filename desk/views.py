@@ -30,7 +30,7 @@ from customers.models import Customer, SmsOptOutSource
 from customers.selectors import customer_get_by_code, customers_found
 from customers.services import customer_create, customer_set_sms_opt_out, customer_update
 from desk.access import desk_access, forbidden, login_redirect, requires
-from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields
+from desk.forms import CUSTOMER_FIELDS, ORDER_FIELDS, OrderFilterForm, bound_fields, filter_inputs
 from desk.rows import badge_html, rows_html, sms_badge
 from idempotency.services import (
     KeyInFlight,
@@ -283,7 +283,12 @@ def _start_of(day: date) -> datetime | None:
 def orders(request: HttpRequest) -> HttpResponse:
     filters = OrderFilterForm(request.GET)
     if not filters.is_valid():
-        return _page(request, "desk/orders.html", {"filters": filters, "rows": []}, status=400)
+        return _page(
+            request,
+            "desk/orders.html",
+            {"filters": filters, "filter_inputs": filter_inputs(filters), "rows": []},
+            status=400,
+        )
     after = None
     if request.GET.get("after"):
         after = _decode_after(request.GET["after"])
@@ -315,6 +320,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         "desk/orders.html",
         {
             "filters": filters,
+            "filter_inputs": filter_inputs(filters),
             "rows": rows_html(
                 page,
                 hide_patient=False,

@@ -283,6 +283,10 @@ def test_the_orders_page_filters_by_status_patient_and_date(desk):
     assert "Kept item" in page
     assert "Other patient item" not in page
     assert "Cancelled item" not in page
+    # The form shows the filters it applied.
+    assert '<option value="placed" selected>' in page
+    assert f'name="created_from" id="id_created_from" value="{today}"' in page
+    assert 'name="patient" id="id_patient" value="ann" maxlength="32"' in page
     assert (
         "Kept item" not in desk.get("/desk/orders/", {"created_to": "2001-01-01"}).content.decode()
     )
@@ -291,6 +295,13 @@ def test_the_orders_page_filters_by_status_patient_and_date(desk):
 def test_bad_filters_are_a_400_page_not_an_error(desk):
     response = desk.get("/desk/orders/", {"created_from": "yesterday", "status": "lost"})
     assert response.status_code == 400
+    page = response.content.decode()
+    # Each bad filter is marked, and points at its message, which says what is wrong.
+    for name in ("created_from", "status"):
+        assert f'id="id_{name}" value' in page or f'id="id_{name}" aria-invalid' in page
+        assert f'aria-describedby="id_{name}_error"' in page
+        assert f'<ul class="errors" id="id_{name}_error"><li>' in page
+    assert 'value="yesterday"' in page
     assert desk.get("/desk/orders/", {"created_to": "9999-12-31"}).status_code == 200
 
 
