@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -95,16 +97,14 @@ def test_an_order_racing_its_customers_deletion_is_a_400_not_a_500(api_client):
     assert not Customer.objects.exists()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_customer_deleted_while_its_order_commits_is_kept_with_the_order(api_client):
-    if not on_postgresql():
-        pytest.skip("row locks")
+@contextmanager
+def _order_held_open(customer: Customer) -> Iterator[int]:
+    """An order of `customer` placed in another thread's transaction, held open (uncommitted)
+    until the block ends; yields that transaction's backend pid."""
     from django.db import transaction
 
     from orders.services import place_order
 
-    customer = CustomerFactory(code="CUST001")
     placed = threading.Event()
     commit = threading.Event()
     pids: list[int] = []
@@ -121,15 +121,27 @@ def test_a_customer_deleted_while_its_order_commits_is_kept_with_the_order(api_c
 
     placer = threading.Thread(target=place_and_hold)
     placer.start()
-    placed.wait(10)
+    try:
+        assert placed.wait(10)
+        yield pids[0]
+    finally:
+        commit.set()
+        placer.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_deleted_while_its_order_commits_is_kept_with_the_order(api_client):
+    if not on_postgresql():
+        pytest.skip("row locks")
+    customer = CustomerFactory(code="CUST001")
     responses = []
     deleter = threading.Thread(
         target=lambda: responses.append(api_client.delete("/api/customers/CUST001/"))
     )
-    deleter.start()
-    _wait_until_blocked_on_a_lock(pids[0])
-    commit.set()
-    placer.join()
+    with _order_held_open(customer) as placer_pid:
+        deleter.start()
+        _wait_until_blocked_on_a_lock(placer_pid)
     deleter.join()
 
     assert responses[0].status_code == 409
@@ -144,37 +156,19 @@ def test_an_open_order_holds_back_a_delete_but_not_other_orders_or_edits_of_the_
     # FOR KEY SHARE, not FOR UPDATE: a busy patient's orders are not placed one at a time.
     if not on_postgresql():
         pytest.skip("row locks")
-    from django.db import transaction
-
-    from orders.services import place_order
-
     customer = CustomerFactory(code="CUST001")
-    placed = threading.Event()
-    commit = threading.Event()
-
-    def place_and_hold() -> None:
-        with transaction.atomic():
-            place_order(customer=customer, item="x", amount=Decimal(1), physician_name="y")
-            placed.set()
-            commit.wait(10)
-        connection.close()
-
-    placer = threading.Thread(target=place_and_hold)
-    placer.start()
-    try:
-        assert placed.wait(10)
-        # With the first order's transaction still open, and a statement timeout so a wait
-        # fails the test instead of hanging it:
-        with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = '2s'")
-        assert api_client.post("/api/orders/", BODY, format="json").status_code == 201
-        patch = api_client.patch("/api/customers/CUST001/", {"name": "New Name"}, format="json")
-        assert patch.status_code == 200
-    finally:
-        commit.set()
-        placer.join()
-        with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = 0")
+    with _order_held_open(customer):
+        try:
+            # With the first order's transaction still open, and a statement timeout so a
+            # wait fails the test instead of hanging it:
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = '2s'")
+            assert api_client.post("/api/orders/", BODY, format="json").status_code == 201
+            patch = api_client.patch("/api/customers/CUST001/", {"name": "New Name"}, format="json")
+            assert patch.status_code == 200
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
     assert Order.objects.filter(customer__code="CUST001").count() == 2
 
 
