@@ -23,8 +23,8 @@ from notifications.models import SmsKind, SmsNotification
 from notifications.selectors import (
     NotificationSummary,
     notifications_of,
+    oldest_first,
     order_received_sms,
-    summary_from_json,
 )
 from notifications.services import (
     receive_gateway_opt_out,
@@ -108,10 +108,9 @@ def order_messages_representation(
     """An order's `sms` and `notifications`, as SmsSummarySerializer and
     NotificationSerializer write them, from the JSON array `with_notifications` (or
     `order_rows`) reads with the order."""
-    summaries = sorted(map(summary_from_json, messages or ()), key=_oldest_first)
     notifications = []
     sms = None
-    for summary in summaries:
+    for summary in oldest_first(messages):
         updated_at = iso_z(summary["updated_at"])
         shown = {name: summary[name] for name in _NOTIFICATION_FIELDS}  # type: ignore[literal-required]
         shown["updated_at"] = updated_at
@@ -119,10 +118,6 @@ def order_messages_representation(
         if sms is None and summary["kind"] == SmsKind.ORDER_RECEIVED:
             sms = {name: shown[name] for name in _SMS_FIELDS}
     return sms, notifications
-
-
-def _oldest_first(summary: NotificationSummary) -> tuple[datetime, int]:
-    return summary["created_at"], summary["id"]
 
 
 class OrderNotificationsField(serializers.ListSerializer):

@@ -5,7 +5,7 @@ per order and kind), so a Communication is one row."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
@@ -97,11 +97,6 @@ def _summary(row: dict[str, Any]) -> NotificationSummary:
     return summary
 
 
-def summary_from_json(row: dict[str, Any]) -> NotificationSummary:
-    """One element of `with_notifications`' JSON array, with its timestamps read."""
-    return _summary(row)
-
-
 def messages_of_order(order_id: str = "pk") -> Func:
     """The JSON array `with_notifications` annotates, for a `.values()` query of orders."""
     return _MessagesOf(order_id)
@@ -109,6 +104,12 @@ def messages_of_order(order_id: str = "pk") -> Func:
 
 def _age(summary: NotificationSummary) -> tuple[datetime, int]:
     return summary["created_at"], summary["id"]
+
+
+def oldest_first(messages: Iterable[dict[str, Any]] | None) -> list[NotificationSummary]:
+    """An order's messages from its JSON array (`with_notifications`, `messages_of_order`),
+    timestamps read, oldest first."""
+    return sorted(map(_summary, messages or ()), key=_age)
 
 
 def newest_of(messages: list[dict[str, Any]] | None) -> NotificationSummary | None:
@@ -126,7 +127,7 @@ def notifications_of(order: Order) -> list[NotificationSummary]:
         rows = getattr(order, _ANNOTATION) or []
     else:
         rows = list(SmsNotification.objects.filter(order_id=order.pk).values(*_COLUMNS))
-    parsed = sorted(map(_summary, rows), key=_age)
+    parsed = oldest_first(rows)
     setattr(order, _PARSED, parsed)
     return parsed
 
