@@ -87,16 +87,17 @@ def badge_html(badge: SmsBadge | None, *, refresh_seconds: int) -> SafeString:
 
 
 def _badge(badge: SmsBadge, refresh_seconds: int) -> str:
-    opening, closing = _badge_ends(badge)
+    opening, closing = _badge_ends(badge.status, badge.kind, badge.label)
     return opening + _refresh(badge, refresh_seconds) + closing
 
 
-def _badge_ends(badge: SmsBadge) -> tuple[str, str]:
+@functools.lru_cache(maxsize=64)
+def _badge_ends(status: str, kind: str, label: str) -> tuple[str, str]:
     """The badge's markup before and after its refresh attributes, which alone name the
-    order: the same for every message of one status and kind."""
+    order: the same for every message of one status and kind, so escaped once per process."""
     return (
-        f'<span class="badge badge-{_e(badge.status)}"',
-        f' title="{_e(badge.kind)}">{_e(badge.label)}</span>',
+        f'<span class="badge badge-{_e(status)}"',
+        f' title="{_e(kind)}">{_e(label)}</span>',
     )
 
 
@@ -143,7 +144,6 @@ def rows_html(
     label = _column_labels(get_language())
     statuses = _Labels(lambda status: _e(str(order_status(status))))
     badge_labels = _Labels(_badge_label)
-    badge_ends: dict[tuple[str, str], tuple[str, str]] = {}
     none = str(badge_html(None, refresh_seconds=refresh_seconds))
     lines = []
     for order in orders:
@@ -151,14 +151,7 @@ def rows_html(
         sms = _sms_badge(
             pk, newest_of(order["messages"]), orders_url=orders_url, labels=badge_labels
         )
-        if sms is None:
-            badge = none
-        else:
-            key = (sms.status, sms.kind)
-            if key not in badge_ends:
-                badge_ends[key] = _badge_ends(sms)
-            opening, closing = badge_ends[key]
-            badge = opening + _refresh(sms, refresh_seconds) + closing
+        badge = none if sms is None else _badge(sms, refresh_seconds)
         patient = (
             ""
             if hide_patient
