@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
+from config.audit import audit_trail
 from config.validators import validate_single_line
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 
@@ -77,7 +77,7 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # The audit trail: who changed what, when (updated_at would only repeat history_date).
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = audit_trail(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["code", "id"]

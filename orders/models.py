@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from config.audit import audit_trail
 from config.validators import validate_single_line
 from customers.models import Customer
 
@@ -45,7 +45,7 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # The audit trail: who changed what, when (updated_at would only repeat history_date).
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = audit_trail(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
