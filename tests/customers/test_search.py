@@ -65,9 +65,23 @@ def test_search_finds_by_code_name_email_or_phone(api_client, patients, search, 
     assert body["count"] == len(expected)
 
 
-def test_the_list_costs_two_queries_with_a_search(api_client, patients, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the capped count and the page
-        assert api_client.get("/api/customers/", {"search": "wanjiru"}).status_code == 200
+def test_a_search_that_fits_on_its_first_page_costs_one_query(
+    api_client, patients, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # the page, read one row past its end: no count
+        body = api_client.get("/api/customers/", {"search": "wanjiru"}).json()
+    assert body["count"] == len(body["results"]) > 0
+    assert body["next"] is None
+
+
+def test_a_longer_search_costs_the_page_and_the_capped_count(
+    api_client, patients, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        body = api_client.get("/api/customers/", {"search": "wanjiru", "page_size": 1}).json()
+    assert body["count"] > 1
+    assert body["next"] is not None
+    assert len(body["results"]) == 1
 
 
 def bulk_customers(count: int) -> None:
