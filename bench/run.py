@@ -348,13 +348,10 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     and issue 12's FHIR page, against this run's numbers."""
     lists = report["list_latency_ms"]
     turns = report["turns"]["ratios"]
+    # Every throughput ratio here is taken in turns: the same two scenarios run 10 s one
+    # after the other met different neighbours on this shared machine (create / insert read
+    # 0.26 and 0.58 in two runs of the same code); the first table keeps those as information.
     rows = [
-        (
-            "create order / insert ceiling",
-            report["ratios"]["create order / insert ceiling"],
-            ">=",
-            0.5,
-        ),
         (
             "no recycling storm: constant JSON, production config / recycling off (turns)",
             turns["constant JSON: production config / recycling off"],
@@ -392,8 +389,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("list p50, large / 1,000 rows, first page", lists["ratio first page"], "<=", 1.2),
         ("list p50, large / 1,000 rows, deep page", lists["ratio deep page"], "<=", 1.2),
         (
-            "FHIR MedicationRequest page (50) / REST order list (50), cost",
-            report["ratios"]["FHIR MedicationRequest page / REST order list, cost"],
+            "FHIR MedicationRequest page (50) / REST order list (50), cost (turns)",
+            turns["FHIR MedicationRequest page / REST order list, cost"],
             "<=",
             1.5,
         ),
@@ -541,7 +538,7 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             seconds=max(1, args.duration // 5),
             connections=args.connections,
         )
-        log("in turns: ceilings, create, list")
+        log("in turns: ceilings, create, list, FHIR page")
         turns |= interleaved(
             [
                 Scenario("constant JSON, API server", f"{base}/bench/constant"),
@@ -549,6 +546,10 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
                 Scenario("create order", f"{base}/api/orders/", "POST", order),
                 Scenario("same-data ceiling: 50 orders", f"{base}/bench/orders"),
                 Scenario("list orders (50)", f"{base}/api/orders/?page_size=50"),
+                Scenario(
+                    "FHIR MedicationRequest page (50)",
+                    f"{base}/fhir/R4/MedicationRequest?_count=50",
+                ),
             ],
             token=token,
             rounds=args.rounds,
@@ -569,6 +570,10 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             ),
             "list orders / framework ceiling": ratio(
                 turns, "list orders (50)", "constant JSON, API server"
+            ),
+            # Cost, not speed: how many times longer a FHIR page of 50 takes than a REST one.
+            "FHIR MedicationRequest page / REST order list, cost": ratio(
+                turns, "list orders (50)", "FHIR MedicationRequest page (50)"
             ),
         }
 
