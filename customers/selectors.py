@@ -71,9 +71,16 @@ def customers_with_code(code: str) -> QuerySet[Customer]:
     codes (KELVIN SIGN to "k", so "\u212aIT1" would find KIT1), so a code with anything else
     in it matches nobody.
     """
-    if not code.isascii():
+    folded = _folded_code(code)
+    if folded is None:
         return Customer.objects.none()
-    return Customer.objects.alias(code_lower=Lower("code")).filter(code_lower=code.lower())
+    return Customer.objects.alias(code_lower=Lower("code")).filter(code_lower=folded)
+
+
+def _folded_code(code: str) -> str | None:
+    """`code` as the LOWER(code) index holds it, or None for a code no customer can have
+    (anything but ASCII: see `customers_with_code`)."""
+    return code.lower() if code.isascii() else None
 
 
 @cache
@@ -90,9 +97,10 @@ def customer_get_by_code(code: str) -> Customer | None:
     on every call: three quarters of this lookup's CPU time (0.7 ms of 0.9 on the benchmark
     machine). So the ORM compiles it once per process, and each lookup runs that SQL.
     """
-    if not code.isascii():
+    folded = _folded_code(code)
+    if folded is None:
         return None
-    return next(iter(Customer.objects.raw(_customer_by_code_sql(), [code.lower()])), None)
+    return next(iter(Customer.objects.raw(_customer_by_code_sql(), [folded])), None)
 
 
 def customer_code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
