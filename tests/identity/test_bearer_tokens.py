@@ -11,7 +11,8 @@ import json
 import time
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from identity.models import Identity
 from orders.models import Order
@@ -281,9 +282,6 @@ def test_an_id_token_is_not_an_access_token(anonymous_client, external_provider,
 def signed_with_header(key, header_segment: str, claims: dict) -> str:
     """A token whose header segment is exactly `header_segment`, correctly signed by `key`:
     only the header is wrong."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
     signing_input = f"{header_segment}.{b64url(json.dumps(claims).encode())}"
     signature = key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{signing_input}.{b64url(signature)}"
