@@ -27,39 +27,39 @@ django.setup()
 
 from fhirclient.models.medicationrequest import MedicationRequest  # noqa: E402
 
-from customers.models import Customer  # noqa: E402
 from fhir.resources import Version, medication_request_resource  # noqa: E402
-from orders.models import Order  # noqa: E402
+from orders.selectors import AuditedOrder  # noqa: E402
 
 BASE = "https://orders.example.com/fhir/R4"
 ROUNDS = 200
 
 
-def page() -> list[tuple[Order, Version]]:
+def page() -> list[tuple[AuditedOrder, Version]]:
     start = datetime(2026, 5, 1, tzinfo=UTC)
     rows = []
     for n in range(50):
-        customer = Customer(id=n, code=f"CUST{n:06d}", name=f"Patient {n}")
         at = start + timedelta(minutes=n)
-        order = Order(
-            id=n + 1,
-            customer=customer,
-            item="Paracetamol 500mg",
-            amount=Decimal("50.00"),
-            physician_name="Dr House",
-            status="placed",
-            created_at=at,
-            updated_at=at,
-        )
+        order: AuditedOrder = {
+            "id": n + 1,
+            "customer_id": n,
+            "customer_code": f"CUST{n:06d}",
+            "item": "Paracetamol 500mg",
+            "amount": Decimal("50.00"),
+            "physician_name": "Dr House",
+            "status": "placed",
+            "created_at": at,
+            "audit_version": n + 7,
+            "audit_at": at,
+        }
         rows.append((order, Version(str(n + 7), at)))
     return rows
 
 
-def with_dicts(rows: list[tuple[Order, Version]]) -> str:
+def with_dicts(rows: list[tuple[AuditedOrder, Version]]) -> str:
     return json.dumps([medication_request_resource(o, version=v, base=BASE) for o, v in rows])
 
 
-def with_models(rows: list[tuple[Order, Version]]) -> str:
+def with_models(rows: list[tuple[AuditedOrder, Version]]) -> str:
     # The library's way: a model per resource (checked as it is built), serialised by it.
     models = [
         MedicationRequest(medication_request_resource(o, version=v, base=BASE)) for o, v in rows

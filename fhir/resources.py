@@ -5,8 +5,9 @@ Practitioner, which free-text orders cannot honestly give). The mapping reads to
 
 - Patient from a Customer; its id is the customer code (with `_`, which FHIR ids do not
   allow, written as `.`: codes never contain a dot, so the two convert both ways);
-- MedicationRequest from an Order; its amount, which no MedicationRequest element holds,
-  rides in the extension `{base}/StructureDefinition/order-amount`;
+- MedicationRequest from an Order (read as a plain row, `orders.selectors.AuditedOrder`); its
+  amount, which no MedicationRequest element holds, rides in the extension
+  `{base}/StructureDefinition/order-amount`;
 - MedicationDispense from a fulfilled Order (same id: one dispense per fulfilled order);
 - Communication from an SMS outbox row (one per order and kind of message), the kind in
   `category` from the code system `{base}/CodeSystem/sms-kind`;
@@ -30,7 +31,7 @@ from django.conf import settings
 if TYPE_CHECKING:
     from customers.models import Customer
     from notifications.models import SmsNotification
-    from orders.models import Order
+    from orders.selectors import AuditedOrder
 
 FHIR_VERSION = "4.0.1"
 AMOUNT_EXTENSION_PATH = "StructureDefinition/order-amount"
@@ -190,38 +191,40 @@ def patient_resource(customer: Customer, *, version: Version) -> dict[str, Any]:
     return resource
 
 
-def medication_request_resource(order: Order, *, version: Version, base: str) -> dict[str, Any]:
+def medication_request_resource(
+    order: AuditedOrder, *, version: Version, base: str
+) -> dict[str, Any]:
     return {
         "resourceType": "MedicationRequest",
-        "id": str(order.pk),
+        "id": str(order["id"]),
         "meta": _meta(version),
         "extension": [
             {
                 "url": f"{base}/{AMOUNT_EXTENSION_PATH}",
                 # Two decimal places always, so a float holds the amount exactly.
-                "valueMoney": {"value": float(order.amount), "currency": AMOUNT_CURRENCY},
+                "valueMoney": {"value": float(order["amount"]), "currency": AMOUNT_CURRENCY},
             }
         ],
-        "status": MEDICATION_REQUEST_STATUS[order.status],
+        "status": MEDICATION_REQUEST_STATUS[order["status"]],
         "intent": "order",
-        "medicationCodeableConcept": {"text": text(order.item)},
-        "subject": _patient_reference(order.customer.code),
-        "authoredOn": instant(order.created_at),
-        "requester": {"display": text(order.physician_name)},
+        "medicationCodeableConcept": {"text": text(order["item"])},
+        "subject": _patient_reference(order["customer_code"]),
+        "authoredOn": instant(order["created_at"]),
+        "requester": {"display": text(order["physician_name"])},
     }
 
 
 def medication_dispense_resource(
-    order: Order, *, version: Version, fulfilled_at: datetime
+    order: AuditedOrder, *, version: Version, fulfilled_at: datetime
 ) -> dict[str, Any]:
     return {
         "resourceType": "MedicationDispense",
-        "id": str(order.pk),
+        "id": str(order["id"]),
         "meta": _meta(version),
         "status": "completed",
-        "medicationCodeableConcept": {"text": text(order.item)},
-        "subject": _patient_reference(order.customer.code),
-        "authorizingPrescription": [{"reference": f"MedicationRequest/{order.pk}"}],
+        "medicationCodeableConcept": {"text": text(order["item"])},
+        "subject": _patient_reference(order["customer_code"]),
+        "authorizingPrescription": [{"reference": f"MedicationRequest/{order['id']}"}],
         "whenHandedOver": instant(fulfilled_at),
     }
 

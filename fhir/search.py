@@ -68,6 +68,7 @@ from notifications.selectors import (
     notification_status_in,
 )
 from orders.selectors import (
+    AuditedOrder,
     fulfilled_order_page,
     order_audited_between,
     order_created_between,
@@ -782,9 +783,10 @@ def _fetch(query: Query) -> Page:
     if len(rows) <= query.count:
         return Page(rows, None)
     rows = rows[: query.count]
-    last = rows[-1]
+    # A customer or SMS (model instances), or an order's row (a dict).
+    last: Any = rows[-1]
     if query.resource_type in ("MedicationRequest", "MedicationDispense"):
-        return Page(rows, [last.created_at.isoformat(), last.pk])
+        return Page(rows, [last["created_at"].isoformat(), last["id"]])
     return Page(rows, [last.pk])
 
 
@@ -793,15 +795,15 @@ def _order_key(after: list[Any] | None) -> tuple[datetime, int] | None:
 
 
 def audit_version(row: Any) -> Version:
-    """The version the audit-trail annotations of a selector's row describe."""
+    """The version the audit-trail annotations of a selector's customer describe."""
     version = row.audit_version
     return Version(str(version) if version is not None else None, row.audit_at)
 
 
-def fulfilled_at(row: Any) -> datetime:
-    """When a fulfilled order was fulfilled, as `fulfilled_order_list_audited` annotates it."""
-    moment: datetime = row.fulfilled_at
-    return moment
+def order_version(row: AuditedOrder) -> Version:
+    """The version an order's row names (`orders.selectors.AuditedOrder`)."""
+    version = row["audit_version"]
+    return Version(str(version) if version is not None else None, row["audit_at"])
 
 
 def resource_of(
@@ -810,10 +812,10 @@ def resource_of(
     if resource_type == "Patient":
         return patient_resource(row, version=audit_version(row))
     if resource_type == "MedicationRequest":
-        return medication_request_resource(row, version=audit_version(row), base=base)
+        return medication_request_resource(row, version=order_version(row), base=base)
     if resource_type == "MedicationDispense":
         return medication_dispense_resource(
-            row, version=audit_version(row), fulfilled_at=fulfilled_at(row)
+            row, version=order_version(row), fulfilled_at=row["fulfilled_at"]
         )
     return communication_resource(row, include_payload=include_payload, base=base)
 
@@ -840,7 +842,7 @@ def search(
         for row in page.rows
     ]
     if query.include_patients and page.rows:
-        customer_pks = sorted({row.customer_id for row in page.rows})
+        customer_pks = sorted({row["customer_id"] for row in page.rows})
         patients = customer_page(
             where=customer_pk_in(customer_pks), after_pk=None, limit=len(customer_pks)
         )

@@ -42,14 +42,14 @@ from fhir.resources import (
     numeric_id,
     patient_resource,
 )
-from fhir.search import audit_version, fulfilled_at, search
+from fhir.search import audit_version, order_version, search
 from identity.authentication import ProviderUnreachable
 from identity.keys import ProviderUnavailable, provider_keys
 from identity.permissions import HasFhirReadScope
 from identity.scopes import FHIR_READ_SCOPES, AccessGrant, may_read_fhir, smart_scopes_supported
 from notifications.selectors import notification_get
 from orders.models import OrderStatus
-from orders.selectors import fulfilled_order_audited, order_audited, order_history_record
+from orders.selectors import fulfilled_order_audited, order_at_version, order_audited
 
 
 class FhirView(APIView):
@@ -180,27 +180,13 @@ class MedicationRequestReadView(FhirView):
         order = order_audited(pk) if pk is not None else None
         if order is None:
             raise exceptions.NotFound("No such MedicationRequest.")
-        base = fhir_base(request)
-        if vid is None:
-            version = audit_version(order)
-            return _read_response(
-                medication_request_resource(order, version=version, base=base), version
-            )
-        record = order_history_record(order_pk=order.pk, history_id=_history_id(vid))
-        if record is None:
-            raise exceptions.NotFound("No such version of this MedicationRequest.")
-        version = Version(str(record.history_id), record.history_date)
-        return _read_response(
-            medication_request_resource(_order_of(record), version=version, base=base), version
-        )
-
-
-def _order_of(record: Any) -> Any:
-    """The order as an audit-trail record saw it, with its customer as it is now (the Patient
-    reference names today's code)."""
-    order = record.instance
-    order.customer = record.customer
-    return order
+        if vid is not None:
+            order = order_at_version(order_pk=order["id"], history_id=_history_id(vid))
+            if order is None:
+                raise exceptions.NotFound("No such version of this MedicationRequest.")
+        version = order_version(order)
+        resource = medication_request_resource(order, version=version, base=fhir_base(request))
+        return _read_response(resource, version)
 
 
 class MedicationDispenseReadView(FhirView):
@@ -212,17 +198,18 @@ class MedicationDispenseReadView(FhirView):
         order = fulfilled_order_audited(pk) if pk is not None else None
         if order is None:
             raise exceptions.NotFound("No such MedicationDispense.")
-        if vid is None:
-            version = audit_version(order)
-        else:
-            record = order_history_record(order_pk=order.pk, history_id=_history_id(vid))
-            if record is None or record.status != OrderStatus.FULFILLED:
+        version = order_version(order)
+        if vid is not None:
+            # A version of the dispense is a version of the order in which it was fulfilled;
+            # what it shows is the dispense as it is (fulfilment is final).
+            seen = order_at_version(order_pk=order["id"], history_id=_history_id(vid))
+            if seen is None or seen["status"] != OrderStatus.FULFILLED:
                 raise exceptions.NotFound("No such version of this MedicationDispense.")
-            version = Version(str(record.history_id), record.history_date)
-        return _read_response(
-            medication_dispense_resource(order, version=version, fulfilled_at=fulfilled_at(order)),
-            version,
+            version = order_version(seen)
+        resource = medication_dispense_resource(
+            order, version=version, fulfilled_at=order["fulfilled_at"]
         )
+        return _read_response(resource, version)
 
 
 class CommunicationReadView(FhirView):

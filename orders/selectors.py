@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, cast
 
 from django.contrib.auth.models import User
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
@@ -153,20 +153,33 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
 # --- Reads for the FHIR facade (fhir app): criteria as Q objects the caller combines, page
 # functions that own ordering and keyset paging, and the audit trail's versions. ---
 
-# What a MedicationRequest or MedicationDispense shows: no SMS, and of the customer only the
-# code its Patient reference is made of.
-_FHIR_REPRESENTED = (
-    "id",
-    "customer_id",
-    "item",
-    "amount",
-    "physician_name",
-    "status",
-    "created_at",
-    "updated_at",
-    "customer__id",
-    "customer__code",
-)
+
+class AuditedOrder(TypedDict):
+    """An order as the FHIR facade reads it (a plain row, `.values()`): what a
+    MedicationRequest or MedicationDispense shows (no SMS; of the customer only the code its
+    Patient reference is made of) and its audit trail's latest entry. A page of 50 built from
+    model instances spent a fifth of its time making them."""
+
+    id: int
+    customer_id: int
+    customer_code: str
+    item: str
+    amount: Decimal
+    physician_name: str
+    status: str
+    created_at: datetime
+    # The latest audit-trail entry's history id and when it was made (`order_list_audited`),
+    # or the entry's own for a version of the order (`order_version`).
+    audit_version: int | None
+    audit_at: datetime
+
+
+class FulfilledOrder(AuditedOrder):
+    # When the audit trail first saw the order fulfilled (`fulfilled_order_list_audited`).
+    fulfilled_at: datetime
+
+
+_AUDITED_ORDER = ("id", "customer_id", "item", "amount", "physician_name", "status", "created_at")
 
 
 def _latest_history() -> QuerySet[Any]:
@@ -176,16 +189,11 @@ def _latest_history() -> QuerySet[Any]:
 def order_list_audited() -> QuerySet[Order]:
     """Orders with their audit trail's latest entry: `audit_version` (its history id) and
     `audit_at` (when). An order saved before the audit trail existed has no entry: no version,
-    and `updated_at` as its time."""
-    return (
-        Order.objects.select_related("customer")
-        .only(*_FHIR_REPRESENTED)
-        .annotate(
-            audit_version=Subquery(_latest_history().values("history_id")[:1]),
-            audit_at=Coalesce(
-                Subquery(_latest_history().values("history_date")[:1]), F("updated_at")
-            ),
-        )
+    and `updated_at` as its time. Criteria (`order_audited_between`) filter on these; the
+    page functions read rows of `AuditedOrder`."""
+    return Order.objects.annotate(
+        audit_version=Subquery(_latest_history().values("history_id")[:1]),
+        audit_at=Coalesce(Subquery(_latest_history().values("history_date")[:1]), F("updated_at")),
     )
 
 
@@ -249,28 +257,47 @@ def _newest_first(
     return list(orders.order_by("-created_at", "-pk")[:limit])
 
 
-def order_page(*, where: Q, after: tuple[datetime, int] | None, limit: int) -> list[Order]:
+def _audited_rows(orders: QuerySet[Order], *extra: str) -> QuerySet[Order, Any]:
+    return orders.values(
+        *_AUDITED_ORDER, "audit_version", "audit_at", *extra, customer_code=F("customer__code")
+    )
+
+
+def order_page(*, where: Q, after: tuple[datetime, int] | None, limit: int) -> list[AuditedOrder]:
     """Orders matching `where`, newest first, a keyset page at a time (`_newest_first`)."""
-    return _newest_first(order_list_audited().filter(where), after=after, limit=limit)
+    orders = _audited_rows(order_list_audited().filter(where))
+    return cast(list[AuditedOrder], _newest_first(orders, after=after, limit=limit))
 
 
 def fulfilled_order_page(
     *, where: Q, after: tuple[datetime, int] | None, limit: int
-) -> list[Order]:
+) -> list[FulfilledOrder]:
     """Fulfilled orders matching `where`, newest first, a keyset page at a time."""
-    return _newest_first(fulfilled_order_list_audited().filter(where), after=after, limit=limit)
+    orders = _audited_rows(fulfilled_order_list_audited().filter(where), "fulfilled_at")
+    return cast(list[FulfilledOrder], _newest_first(orders, after=after, limit=limit))
 
 
-def order_audited(pk: int) -> Order | None:
-    return order_list_audited().filter(pk=pk).first()
+def order_audited(pk: int) -> AuditedOrder | None:
+    row = _audited_rows(order_list_audited().filter(pk=pk)).first()
+    return cast(AuditedOrder | None, row)
 
 
-def fulfilled_order_audited(pk: int) -> Order | None:
-    return fulfilled_order_list_audited().filter(pk=pk).first()
+def fulfilled_order_audited(pk: int) -> FulfilledOrder | None:
+    row = _audited_rows(fulfilled_order_list_audited().filter(pk=pk), "fulfilled_at").first()
+    return cast(FulfilledOrder | None, row)
 
 
-def order_history_record(*, order_pk: int, history_id: int) -> Any | None:
-    """One entry of an order's audit trail (a historical record, with its customer), or None."""
-    return (
-        Order.history.select_related("customer").filter(id=order_pk, history_id=history_id).first()
+def order_at_version(*, order_pk: int, history_id: int) -> AuditedOrder | None:
+    """The order as one entry of its audit trail saw it (that entry its version), with its
+    customer's code as it is now (a Patient reference names today's code), or None."""
+    row = (
+        Order.history.filter(id=order_pk, history_id=history_id)
+        .values(
+            *_AUDITED_ORDER,
+            audit_version=F("history_id"),
+            audit_at=F("history_date"),
+            customer_code=F("customer__code"),
+        )
+        .first()
     )
+    return cast(AuditedOrder | None, row)

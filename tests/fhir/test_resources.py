@@ -32,6 +32,7 @@ from fhir.resources import (
 )
 from notifications.models import SmsKind, SmsNotification, SmsStatus
 from orders.models import Order, OrderStatus
+from orders.selectors import AuditedOrder
 from tests.fhir.validation import validate
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -64,6 +65,22 @@ def order(**fields) -> Order:
         "updated_at": AT,
     }
     return Order(**(values | fields))
+
+
+def row(order: Order) -> AuditedOrder:
+    """`order` as the selectors read it for the FHIR facade."""
+    return {
+        "id": order.pk,
+        "customer_id": order.customer.pk,
+        "customer_code": order.customer.code,
+        "item": order.item,
+        "amount": order.amount,
+        "physician_name": order.physician_name,
+        "status": order.status,
+        "created_at": order.created_at,
+        "audit_version": None,
+        "audit_at": order.updated_at,
+    }
 
 
 def sms(**fields) -> SmsNotification:
@@ -100,13 +117,13 @@ def test_patient_golden():
 
 
 def test_medication_request_golden():
-    resource = medication_request_resource(order(), version=Version("15", AT), base=BASE)
+    resource = medication_request_resource(row(order()), version=Version("15", AT), base=BASE)
     assert_golden("medication_request", resource)
 
 
 def test_medication_dispense_golden():
     resource = medication_dispense_resource(
-        order(status=OrderStatus.FULFILLED),
+        row(order(status=OrderStatus.FULFILLED)),
         version=Version("16", AT + timedelta(days=1)),
         fulfilled_at=AT + timedelta(days=1),
     )
@@ -127,7 +144,8 @@ def test_searchset_golden():
         base=BASE,
         entries=[
             Entry(
-                medication_request_resource(order(), version=Version("15", AT), base=BASE), "match"
+                medication_request_resource(row(order()), version=Version("15", AT), base=BASE),
+                "match",
             ),
             Entry(patient_resource(customer(), version=Version("12", AT)), "include"),
         ],
@@ -297,13 +315,15 @@ def test_any_customer_makes_a_valid_patient(row, version):
 
 @settings(derandomize=True, database=None, max_examples=100, deadline=None)
 @given(orders, versions)
-def test_any_order_makes_a_valid_medication_request_and_dispense(row, version):
-    request = medication_request_resource(row, version=version, base=BASE)
+def test_any_order_makes_a_valid_medication_request_and_dispense(order, version):
+    request = medication_request_resource(row(order), version=version, base=BASE)
     validate(request)
     money = request["extension"][0]["valueMoney"]
     # The amount survives as a JSON number: exactly, to the cent.
-    assert Decimal(repr(money["value"])) == row.amount
-    validate(medication_dispense_resource(row, version=version, fulfilled_at=row.created_at))
+    assert Decimal(repr(money["value"])) == order.amount
+    validate(
+        medication_dispense_resource(row(order), version=version, fulfilled_at=order.created_at)
+    )
 
 
 @settings(derandomize=True, database=None, max_examples=100, deadline=None)
