@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -167,6 +169,32 @@ def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
         # ... and replaces the dead ones by itself.
         statuses = [client.get("/readyz").status_code for _ in range(8)]
         assert statuses == [200] * 8
+
+
+def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another():
+    """Two workers of one thread each. A connection that sends nothing holds one worker's
+    thread (gunicorn waits up to 5 s for its request), and a request on a new connection must
+    not queue behind it in that worker while the other one idles (config/gthread.py).
+    gunicorn's own gthread worker takes it there about half the time: eight rounds catch that
+    with odds of 255 in 256."""
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="1",
+    )
+    with gunicorn(env) as base_url:
+        address = urlsplit(base_url)
+        server = (address.hostname, address.port)
+        waits = []
+        # The first round also waits for the second worker to finish starting.
+        for _ in range(9):
+            with socket.create_connection(server):
+                time.sleep(0.3)  # accepted: one worker's only thread waits for its request
+                started = time.monotonic()
+                assert httpx.get(f"{base_url}/healthz", timeout=15).status_code == 200
+                waits.append(time.monotonic() - started)
+        assert max(waits[1:]) < 3, waits
 
 
 def test_gunicorn_starts_without_an_error_when_home_is_read_only(tmp_path):
