@@ -15,8 +15,8 @@ from typing import Any
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-# gthread, taking a connection only while a thread is free (config/gthread.py): gunicorn's own
-# lets one worker take a burst of connections while the other idles.
+# gthread, listening for new connections only while a thread is free (config/gthread.py):
+# gunicorn's own lets one worker take a burst of connections while the others idle.
 worker_class = "config.gthread.BalancedThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -195,6 +196,45 @@ def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another()
                 assert httpx.get(f"{base_url}/healthz", timeout=15).status_code == 200
                 waits.append(time.monotonic() - started)
         assert max(waits[1:]) < 3, waits
+
+
+def test_a_new_connection_is_served_while_every_worker_stays_busy():
+    """One worker of one thread, kept busy by two connections that each send a long run of
+    requests at once (HTTP/1.1 pipelining), so that a request is always waiting for its
+    thread: a new connection is still taken within PATIENCE (config/gthread.py), not when
+    the others run out of work."""
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="1",
+    )
+    with gunicorn(env) as base_url:
+        address = urlsplit(base_url)
+        server = (address.hostname, address.port)
+        runs = 3000
+        finished: list[float] = []
+
+        def pipeline() -> None:
+            with socket.create_connection(server) as busy:
+                busy.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * runs)
+                answered = b""
+                while answered.count(b"HTTP/1.1 200") < runs:
+                    answered += busy.recv(65536)
+            finished.append(time.monotonic())
+
+        busy = [threading.Thread(target=pipeline) for _ in range(2)]
+        for thread in busy:
+            thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert httpx.get(f"{base_url}/healthz", timeout=30).status_code == 200
+        served = time.monotonic()
+        for thread in busy:
+            thread.join()
+        # Served while the others still had work queued, and without waiting for it.
+        assert served < min(finished), (served - started, [t - started for t in finished])
+        assert served - started < 1
 
 
 def test_gunicorn_starts_without_an_error_when_home_is_read_only(tmp_path):
