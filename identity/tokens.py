@@ -6,13 +6,15 @@ Every check that fails raises `InvalidToken` with a reason for our logs only; ca
 
 from __future__ import annotations
 
+import binascii
 import json
+import re
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
-from jwt.utils import base64url_decode
+from jwt.utils import base64url_decode, base64url_encode
 
 from identity.keys import provider_keys
 
@@ -30,6 +32,44 @@ MAX_LEEWAY_SECONDS = 60
 
 class InvalidToken(Exception):
     """Not a token we accept. The message is for logs, never for the client."""
+
+
+_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*\Z")
+
+
+class _JWS(jwt.PyJWS):
+    """PyJWS reading each segment exactly as strictly as PyJWT 2.15 does (its alphabet, at most
+    two `=`, only where they complete a block, the canonical encoding), with the alphabet
+    checked by one regular expression: PyJWT tests each character in a Python loop, which was
+    40% of a token check's CPU."""
+
+    @staticmethod
+    def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
+        stripped = segment.rstrip(b"=")
+        padding = len(segment) - len(stripped)
+        if (
+            padding > 2
+            or (padding and len(segment) % 4)
+            or len(stripped) % 4 == 1
+            or not _BASE64URL.match(stripped)
+        ):
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        try:
+            decoded = base64url_decode(stripped)
+        except (TypeError, binascii.Error) as err:
+            raise jwt.DecodeError(f"Invalid {name} padding") from err
+        if base64url_encode(decoded) != stripped:
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        return decoded
+
+
+class _JWT(jwt.PyJWT):
+    def __init__(self) -> None:
+        super().__init__()
+        self._jws = _JWS(options=self._get_sig_options())
+
+
+_jwt = _JWT()
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
@@ -73,7 +113,7 @@ def _verified_claims(token: str, *, audience: str, allowed_types: frozenset[str]
         raise InvalidToken("algorithm does not fit the key")
 
     try:
-        return jwt.decode(
+        return _jwt.decode(
             token,
             key=key,
             algorithms=[alg],

@@ -10,10 +10,14 @@ import hmac
 import json
 import time
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from identity import tokens
 from identity.models import Identity
 from orders.models import Order
 from tests.factories import CustomerFactory
@@ -345,3 +349,58 @@ def test_a_header_with_characters_outside_base64url_is_refused_though_it_decodes
         provider_keys[0], segment[:4] + "!" + segment[4:], external_provider.claims()
     )
     assert_invalid_token(get_customers(anonymous_client, token))
+
+
+def pyjwt_reading(segment: bytes) -> bytes | None:
+    try:
+        return jwt.PyJWS._decode_base64url_segment(segment, "header")
+    except jwt.DecodeError:
+        return None
+
+
+def our_reading(segment: bytes) -> bytes | None:
+    try:
+        return tokens._JWS._decode_base64url_segment(segment, "header")
+    except jwt.DecodeError:
+        return None
+
+
+SEGMENTS = [
+    b"",
+    b"e",
+    b"eyJhbGciOiJSUzI1NiJ9",
+    b"eyJhbGciOiJSUzI1NiJ9=",
+    b"eyJhbGciOiJSUzI1NiJ9==",
+    b"eyJhbGciOiJSUzI1NiJ9===",
+    b"eyJhbGciOiJSUzI1NiJ",
+    b"eyJhbGciOiJSUzI1NiJ=",
+    b"eyJhbGciOiJSUzI1NiJ9!!",
+    b"eyJhbGciOiJSUzI1NiJ9\n",
+    b"eyJh bGciOiJSUzI1NiJ9",
+    b"eyJhbGciOiJSUzI1NiJ9+/",
+    b"eyJhbGciOiJSUzI1NiJ9\xff",
+    b"QQ",  # canonical: "A"
+    b"QR",  # decodes to "A" too, but is not how "A" is written
+    b"QQ==",
+    b"QR==",
+    b"=",
+    b"====",
+    b"Q=Q=",
+]
+
+
+@pytest.mark.parametrize("segment", SEGMENTS, ids=repr)
+def test_our_segment_reading_refuses_and_decodes_what_pyjwt_does(segment):
+    assert our_reading(segment) == pyjwt_reading(segment)
+
+
+@settings(derandomize=True, database=None, max_examples=500, deadline=None)
+@given(st.binary(max_size=24) | st.text("AQRZaz09-_+/=!. ", max_size=24).map(str.encode))
+def test_any_segment_is_read_as_pyjwt_reads_it(segment):
+    assert our_reading(segment) == pyjwt_reading(segment)
+
+
+def test_the_token_check_reads_segments_our_way():
+    # PyJWT keeps its PyJWS in `_jws`: if that changes, our reading would silently not run.
+    assert "_jws" in vars(jwt.PyJWT())
+    assert isinstance(tokens._jwt._jws, tokens._JWS)
