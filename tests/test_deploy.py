@@ -176,8 +176,10 @@ def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another()
     """Two workers of one thread each. A connection that sends nothing holds one worker's
     thread (gunicorn waits up to 5 s for its request), and a request on a new connection must
     not queue behind it in that worker while the other one idles (config/gthread.py).
-    gunicorn's own gthread worker takes it there about half the time: eight rounds catch that
-    with odds of 255 in 256."""
+    gunicorn's own gthread worker takes it there about half the time. One slow round in
+    twelve is allowed: on a loaded machine the idle worker may not wake within the busy one's
+    20 ms, which then takes the connection (as it should when every worker is busy). Twelve
+    rounds with at most one slow catch gunicorn's worker with odds of 4083 in 4096."""
     env = service_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="off",
@@ -189,13 +191,13 @@ def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another()
         server = (address.hostname, address.port)
         waits = []
         # The first round also waits for the second worker to finish starting.
-        for _ in range(9):
+        for _ in range(13):
             with socket.create_connection(server):
                 time.sleep(0.3)  # accepted: one worker's only thread waits for its request
                 started = time.monotonic()
                 assert httpx.get(f"{base_url}/healthz", timeout=15).status_code == 200
                 waits.append(time.monotonic() - started)
-        assert max(waits[1:]) < 3, waits
+        assert sum(wait > 3 for wait in waits[1:]) <= 1, waits
 
 
 def test_a_new_connection_is_served_while_every_worker_stays_busy():
