@@ -8,6 +8,8 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -172,6 +174,22 @@ def test_gunicorn_recovers_from_killed_database_connections_without_a_restart():
         assert statuses == [200] * 8
 
 
+@contextmanager
+def one_thread_workers(workers: int) -> Iterator[tuple[str, tuple[str, int]]]:
+    """gunicorn with `workers` workers of one thread each: its base URL and address."""
+    env = service_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_THREADS="1",
+    )
+    with gunicorn(env) as base_url:
+        address = urlsplit(base_url)
+        assert address.hostname is not None
+        assert address.port is not None
+        yield base_url, (address.hostname, address.port)
+
+
 def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another():
     """Two workers of one thread each. A connection that sends nothing holds one worker's
     thread (gunicorn waits up to 5 s for its request), and a request on a new connection must
@@ -180,15 +198,7 @@ def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_another()
     twelve is allowed: on a loaded machine the idle worker may not wake within the busy one's
     20 ms, which then takes the connection (as it should when every worker is busy). Twelve
     rounds with at most one slow catch gunicorn's worker with odds of 4083 in 4096."""
-    env = service_env(
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="off",
-        WEB_CONCURRENCY="2",
-        GUNICORN_THREADS="1",
-    )
-    with gunicorn(env) as base_url:
-        address = urlsplit(base_url)
-        server = (address.hostname, address.port)
+    with one_thread_workers(2) as (base_url, server):
         waits = []
         # The first round also waits for the second worker to finish starting.
         for _ in range(13):
@@ -205,15 +215,7 @@ def test_a_new_connection_is_served_while_every_worker_stays_busy():
     requests at once (HTTP/1.1 pipelining), so that a request is always waiting for its
     thread: a new connection is still taken within PATIENCE (config/gthread.py), not when
     the others run out of work."""
-    env = service_env(
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="off",
-        WEB_CONCURRENCY="1",
-        GUNICORN_THREADS="1",
-    )
-    with gunicorn(env) as base_url:
-        address = urlsplit(base_url)
-        server = (address.hostname, address.port)
+    with one_thread_workers(1) as (base_url, server):
         runs = 3000
         finished: list[float] = []
 
