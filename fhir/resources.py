@@ -98,6 +98,10 @@ class Version:
     id: str | None
     at: datetime
 
+    @classmethod
+    def of(cls, history_id: int | None, at: datetime) -> Version:
+        return cls(str(history_id) if history_id is not None else None, at)
+
 
 def instant(moment: datetime) -> str:
     """A FHIR instant in UTC, to the microsecond the database keeps: `2026-05-01T10:00:00.5Z`

@@ -796,14 +796,12 @@ def _order_key(after: list[Any] | None) -> tuple[datetime, int] | None:
 
 def audit_version(row: Any) -> Version:
     """The version the audit-trail annotations of a selector's customer describe."""
-    version = row.audit_version
-    return Version(str(version) if version is not None else None, row.audit_at)
+    return Version.of(row.audit_version, row.audit_at)
 
 
 def order_version(row: AuditedOrder) -> Version:
     """The version an order's row names (`orders.selectors.AuditedOrder`)."""
-    version = row["audit_version"]
-    return Version(str(version) if version is not None else None, row["audit_at"])
+    return Version.of(row["audit_version"], row["audit_at"])
 
 
 def resource_of(

@@ -169,7 +169,7 @@ class AuditedOrder(TypedDict):
     status: str
     created_at: datetime
     # The latest audit-trail entry's history id and when it was made (`order_list_audited`),
-    # or the entry's own for a version of the order (`order_version`).
+    # or the entry's own for a version of the order (`order_at_version`).
     audit_version: int | None
     audit_at: datetime
 
