@@ -8,6 +8,7 @@ from config.urls import urlpatterns as api_urlpatterns
 urlpatterns = [
     path("bench/constant", views.constant),
     path("bench/insert", views.insert),
+    path("bench/place-order", views.place),
     path("bench/orders", views.orders),
     *api_urlpatterns,
 ]
