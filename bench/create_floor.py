@@ -8,7 +8,8 @@ read from /proc: the two share the machine's cores under load):
 
 - `create order`: `POST /api/orders/` through Django's handler, all middleware, a real token;
 - `insert ceiling`: `POST /bench/insert`, the same handler and middleware, no token;
-- `place_order alone`: the service, called directly: only the kept work, nothing of HTTP;
+- `place_order alone`: the service, called directly (`bench.views.place_kept_work`): only
+  the kept work, nothing of HTTP;
 - `one ORM insert alone`: `BaselineRow.objects.create`, what the insert ceiling does inside.
 
 `best create / insert ceiling` is the ratio a create would reach if validation, the customer
@@ -28,7 +29,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,29 +43,32 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.models import BaselineRow  # noqa: E402
-from customers.models import Customer  # noqa: E402
-from orders.services import place_order  # noqa: E402
+from bench.views import place_kept_work  # noqa: E402
 
 ROUNDS = 10
 CALLS = 40
 ORDER = {"customer_code": "CUST000001", "item": "Paracetamol", "amount": 50, "physician_name": "X"}
 
 
-def backend_cpu_seconds() -> float | None:
-    """CPU time used so far by this connection's PostgreSQL backend, if it runs here."""
+def backend_stat() -> Path | None:
+    """The /proc file of this connection's PostgreSQL backend, if it runs on this machine."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
+    stat = Path(f"/proc/{pid}/stat")
+    return stat if stat.exists() else None
+
+
+def cpu_seconds(stat: Path | None) -> float:
+    """CPU time the backend has used so far (0 when it is not on this machine)."""
+    if stat is None:
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {sys.argv[1]}", HTTP_HOST="127.0.0.1")
-    customer = Customer.objects.get(code=ORDER["customer_code"])
 
     def create() -> None:
         response = client.post("/api/orders/", ORDER, content_type="application/json")
@@ -75,30 +78,28 @@ def main() -> None:
         # As wrk sends it: a POST with no body.
         assert client.generic("POST", "/bench/insert").status_code == 201
 
-    def service() -> None:
-        place_order(customer=customer, item="Paracetamol", amount=Decimal(50), physician_name="X")
-
     scenarios: dict[str, Callable[[], object]] = {
         "create order": create,
         "insert ceiling": insert,
-        "place_order alone": service,
+        "place_order alone": place_kept_work,
         "one ORM insert alone": lambda: BaselineRow.objects.create(payload="x"),
     }
     for run in scenarios.values():
         for _ in range(CALLS):
             run()  # warm-up: imports, caches, the database connection
     # PostgreSQL's backend is timed only when it runs on this machine (as in `make bench`).
-    local_database = backend_cpu_seconds() is not None
+    # The test client keeps one connection, so one backend, for the whole run.
+    stat = backend_stat()
     app: dict[str, list[float]] = {name: [] for name in scenarios}
     database = dict.fromkeys(scenarios, 0.0)
     for _ in range(ROUNDS):
         for name, run in scenarios.items():
-            before = backend_cpu_seconds() or 0.0
+            before = cpu_seconds(stat)
             for _ in range(CALLS):
                 started = time.process_time()
                 run()
                 app[name].append(time.process_time() - started)
-            database[name] += (backend_cpu_seconds() or 0.0) - before
+            database[name] += cpu_seconds(stat) - before
     costs: dict[str, dict[str, float | None]] = {}
     total: dict[str, float] = {}
     for name in scenarios:
@@ -107,7 +108,7 @@ def main() -> None:
         total[name] = app_ms + db_ms
         costs[name] = {
             "app_cpu_ms": round(app_ms, 3),
-            "db_cpu_ms": round(db_ms, 3) if local_database else None,
+            "db_cpu_ms": round(db_ms, 3) if stat is not None else None,
             "total_ms": round(total[name], 3),
         }
     # What the insert ceiling spends around its one insert: the HTTP part every request pays.
@@ -118,7 +119,7 @@ def main() -> None:
         + json.dumps(
             {
                 **costs,
-                "database timed": local_database,
+                "database timed": stat is not None,
                 "create / insert ceiling, in-process": round(
                     total["insert ceiling"] / total["create order"], 3
                 ),
