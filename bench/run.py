@@ -561,6 +561,7 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
                 Scenario("one insert", f"{base}/bench/insert", "POST"),
                 Scenario("create order", f"{base}/api/orders/", "POST", order),
                 Scenario("place_order alone", f"{base}/bench/place-order", "POST"),
+                Scenario("same rows by hand", f"{base}/bench/same-rows-create", "POST", order),
                 Scenario("same-data ceiling: 50 orders", f"{base}/bench/orders"),
                 Scenario("list orders (50)", f"{base}/api/orders/?page_size=50"),
                 Scenario(
@@ -585,6 +586,11 @@ def run_all(args: argparse.Namespace, env: dict[str, str], token: str, work: Pat
             # The most create / insert could read if validation, the lookup, the token and
             # the response cost nothing (bench/views.place).
             "place_order alone / insert ceiling": ratio(turns, "place_order alone", "one insert"),
+            # The create's three rows written by hand in one statement, behind DRF's request
+            # cycle (bench/same_rows.py): how far a create goes without its serializer, the ORM
+            # and simple-history, and what those cost it.
+            "same rows by hand / insert ceiling": ratio(turns, "same rows by hand", "one insert"),
+            "create order / same rows by hand": ratio(turns, "create order", "same rows by hand"),
             "list orders / same-data ceiling": ratio(
                 turns, "list orders (50)", "same-data ceiling: 50 orders"
             ),

@@ -10,5 +10,6 @@ urlpatterns = [
     path("bench/insert", views.insert),
     path("bench/place-order", views.place),
     path("bench/orders", views.orders),
+    path("bench/same-rows-create", views.SameRowsCreate.as_view()),
     *api_urlpatterns,
 ]

@@ -3,13 +3,20 @@ and middleware as the API."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from bench.models import BaselineRow
+from bench.same_rows import place_same_rows
 from customers.models import Customer
 from orders.models import Order
 from orders.selectors import order_rows
@@ -49,6 +56,45 @@ def place(request: HttpRequest) -> JsonResponse:
     """The kept-work ceiling of placing an order (`place_kept_work`): the most a create could
     do if everything around the kept work cost nothing."""
     return JsonResponse({"id": place_kept_work().pk}, status=201)
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError({name: ["A text is required."]})
+    return value.strip()
+
+
+class SameRowsCreate(APIView):
+    """The same-rows ceiling of a create: DRF's request cycle as the API's create has it (the
+    bearer token, the orders scope, the throttle, JSON in and out) around `place_same_rows`,
+    which writes the same three rows by hand. No serializer, no ORM, no audit-trail library:
+    the body's four fields are only checked to be there. What a create costs beyond this is
+    what those libraries cost."""
+
+    scope_resource = "orders"
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict):
+            raise ValidationError("Send a JSON object.")
+        try:
+            amount = Decimal(str(data.get("amount")))
+        except InvalidOperation:
+            raise ValidationError({"amount": ["A number is required."]}) from None
+        placed = place_same_rows(
+            code=_text(data, "customer_code"),
+            item=_text(data, "item"),
+            amount=amount,
+            physician_name=_text(data, "physician_name"),
+            user_id=request.user.pk if isinstance(request.user, User) else None,
+        )
+        if placed is None:
+            raise ValidationError({"customer_code": ["No such customer."]})
+        return Response(
+            {"id": placed.order_id, "sms": placed.sms_id, "created_at": placed.created_at},
+            status=201,
+        )
 
 
 def orders(request: HttpRequest) -> JsonResponse:
