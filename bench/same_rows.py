@@ -3,7 +3,7 @@ written by hand in one statement.
 
 A measuring instrument, not a second way to place orders. It writes what `place_order` writes
 (the order, its audit-trail row, its SMS in the outbox, with the customer held until they
-commit), and `tests/test_bench_same_rows.py` checks it still does. It skips what the ORM,
+commit), and `tests/bench/test_same_rows.py` checks it still does. It skips what the ORM,
 django-simple-history and DRF's serializer cost: it finds the customer and takes the order's
 id in one query, then writes the three rows in one data-modifying statement (PostgreSQL only),
 which is its own transaction. What a create costs beyond this ceiling is the price of
@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from customers.selectors import folded_code
 from notifications.messages import render_message
 from notifications.models import SmsKind, SmsStatus
 from orders.models import OrderStatus
@@ -76,11 +77,12 @@ def place_same_rows(
 ) -> Placed | None:
     """Place an order as `place_order` would for the customer with `code` (None if there is
     none), by `user_id`, through a request (who the audit trail names)."""
-    if not code.isascii():
+    folded = folded_code(code)
+    if folded is None:
         return None
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(FIND, [code.lower()])
+        cursor.execute(FIND, [folded])
         found = cursor.fetchone()
         if found is None:
             return None
