@@ -76,14 +76,13 @@ def _record_changes(
     )
 
 
-def queue_order_notification(*, order: Order) -> SmsNotification:
-    """Add the SMS that tells the patient about the order's current status (received, ready,
-    cancelled) to the outbox, in their language. Call it inside the transaction that places
-    the order or changes its status: they commit together or not at all. One per order and
-    kind (a unique constraint), so a status reached twice could not queue it twice."""
+def order_notification(*, order: Order) -> SmsNotification:
+    """The outbox row that tells the patient about the order's current status (received,
+    ready, cancelled), in their language, unsaved: `queue_order_notification` saves it, and
+    `place_order` writes it with the order in one statement."""
     kind = KIND_OF_STATUS[OrderStatus(order.status)]
     language, rendered = render_order_message(order, kind=kind)
-    notification = SmsNotification.objects.create(
+    return SmsNotification(
         order=order,
         kind=kind,
         language=language,
@@ -92,8 +91,17 @@ def queue_order_notification(*, order: Order) -> SmsNotification:
         encoding=rendered.encoding,
         segments=rendered.segments,
     )
+
+
+def queue_order_notification(*, order: Order) -> SmsNotification:
+    """Add the SMS that tells the patient about the order's current status to the outbox.
+    Call it inside the transaction that places the order or changes its status: they commit
+    together or not at all. One per order and kind (a unique constraint), so a status reached
+    twice could not queue it twice."""
+    notification = order_notification(order=order)
+    notification.save(force_insert=True)
     # (Its first status, queued, is in its created_at: no status-change row for it.)
-    if kind == SmsKind.ORDER_RECEIVED:
+    if notification.kind == SmsKind.ORDER_RECEIVED:
         # The order was just placed: this is its only message.
         remember_notifications(order, [notification])
     return notification

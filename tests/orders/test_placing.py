@@ -1,0 +1,128 @@
+"""Placing an order writes three rows together: the order, its audit-trail row, its SMS.
+
+On PostgreSQL `place_order` writes them in one statement, not through `save()`
+(orders.services, issue 14). These tests hold that statement to what the ORM writes, column
+by column, so a field added to any of the three models cannot be written differently (or
+forgotten) on one database only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import RequestFactory
+from simple_history.models import HistoricalRecords
+
+from customers.models import Customer
+from notifications.models import SmsNotification, SmsStatusChange
+from notifications.selectors import notifications_of
+from orders.models import Order
+from orders.services import UnknownCustomer, _place_with_the_orm, place_order
+from tests.conftest import on_postgresql
+from tests.factories import CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# What differs between any two orders placed one after the other.
+OWN = {"id", "order_id", "history_id", "created_at", "updated_at", "history_date"}
+OWN_SMS = OWN | {"next_attempt_at", "message"}
+
+
+def written(order_id: int) -> dict[str, Any]:
+    """The rows placing `order_id` wrote, less what is the order's own."""
+
+    def common(row: Mapping[str, Any], own: set[str]) -> dict[str, Any]:
+        return {column: value for column, value in row.items() if column not in own}
+
+    messages = SmsNotification.objects.filter(order_id=order_id)
+    return {
+        "order": [common(row, OWN) for row in Order.objects.filter(pk=order_id).values()],
+        "audit": [common(row, OWN) for row in Order.history.filter(id=order_id).values()],
+        "sms": [common(row, OWN_SMS) for row in messages.values()],
+        "sms status changes": SmsStatusChange.objects.filter(notification__in=messages).count(),
+    }
+
+
+@contextmanager
+def request_by(user: User) -> Iterator[None]:
+    """Inside a request by `user`, as simple-history's middleware tells its audit trail."""
+    request = RequestFactory().post("/api/orders/")
+    request.user = user
+    HistoricalRecords.context.request = request
+    try:
+        yield
+    finally:
+        del HistoricalRecords.context.request
+
+
+ORDER = {"item": "Amoxicillin 250mg", "amount": Decimal("12.5"), "physician_name": "Dr Otieno"}
+
+
+@pytest.mark.parametrize("by", ["a request", "no request"])
+def test_the_one_statement_writes_what_the_orm_writes(by):
+    if not on_postgresql():
+        pytest.skip("the one statement is PostgreSQL's")
+    customer = CustomerFactory(preferred_language="sw")
+    clerk = UserFactory()
+    with request_by(clerk) if by == "a request" else nullcontext():
+        orm = _place_with_the_orm(customer=customer, created_by=clerk, **ORDER)
+        one_statement = place_order(customer=customer, created_by=clerk, **ORDER)
+
+    assert written(one_statement.pk) == written(orm.pk)
+    audit = Order.history.get(id=one_statement.pk)
+    assert audit.history_type == "+"
+    assert audit.history_user == (clerk if by == "a request" else None)
+    for order in (orm, one_statement):
+        # Each message quotes its own order.
+        assert f"{order.pk}" in SmsNotification.objects.get(order=order).message
+
+
+def test_the_order_placed_is_the_order_stored():
+    """What `place_order` returns (the API answers with it) is what a read finds: every
+    field, and its message."""
+    customer = CustomerFactory()
+    placed = place_order(customer=customer, created_by=UserFactory(), **ORDER)
+    stored = Order.objects.get(pk=placed.pk)
+    fields = Order._meta.concrete_fields
+    assert {f.attname: getattr(placed, f.attname) for f in fields} == {
+        f.attname: getattr(stored, f.attname) for f in fields
+    }
+    assert not placed._state.adding
+    assert notifications_of(placed) == notifications_of(stored)
+    assert len(notifications_of(placed)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "O'Brien's \"cream\"",
+        "50% off; DROP TABLE orders_order; --",
+        "%s %(item)s {0} \\x00",
+        "Ибупрофен 200 мг · 布洛芬 · 💊",
+        " leading and trailing ",
+    ],
+)
+def test_any_text_is_written_as_given(text):
+    placed = place_order(
+        customer=CustomerFactory(), item=text, amount=Decimal(1), physician_name=text
+    )
+    stored = Order.objects.get(pk=placed.pk)
+    assert (stored.item, stored.physician_name) == (text, text)
+    assert Order.history.get(id=placed.pk).item == text
+
+
+def test_a_customer_deleted_since_the_lookup_gets_no_order():
+    customer = CustomerFactory(code="GONE1")
+    Customer.objects.filter(pk=customer.pk).delete()
+    # (A savepoint of the test's own: an error inside the test's transaction breaks it.)
+    with pytest.raises(UnknownCustomer), transaction.atomic():
+        place_order(customer=customer, **ORDER)
+    assert not Order.objects.exists()
+    assert not Order.history.exists()
+    assert not SmsNotification.objects.exists()
