@@ -158,6 +158,12 @@ class OrderSerializer(StrictInputMixin, serializers.ModelSerializer[Order]):
         plain = plain_order_input(data)
         return super().to_internal_value(data) if plain is None else plain
 
+    def run_validators(self, value: Any) -> None:
+        # DRF builds every field to collect read-only defaults for the validators, of which an
+        # order has none (Meta.validators).
+        if self.validators:
+            super().run_validators(value)
+
     def to_representation(self, instance: Order) -> dict[str, Any]:
         return order_representation(instance)
 

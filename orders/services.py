@@ -5,7 +5,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from config.audit import creation_record
@@ -135,9 +135,11 @@ def _written_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], 
 
 
 def _values(instance: models.Model) -> list[Any]:
-    # As Django's insert compiler takes them: `pre_save` fills in `auto_now`.
+    # As Django's insert compiler takes them: `pre_save` fills in `auto_now`. (The connection
+    # itself, not `django.db.connection`, which looks it up again on every use.)
+    database = connections[DEFAULT_DB_ALIAS]
     return [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        field.get_db_prep_save(field.pre_save(instance, True), database)
         for field in _written_fields(type(instance))
     ]
 
