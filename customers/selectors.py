@@ -6,10 +6,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
-from config.queries import between
+from config.queries import between, instance_from_row
 from customers.models import Customer
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 
@@ -95,12 +96,16 @@ def customer_get_by_code(code: str) -> Customer | None:
 
     Every order placed looks its customer up by code, and Django compiles a query's SQL anew
     on every call: three quarters of this lookup's CPU time (0.7 ms of 0.9 on the benchmark
-    machine). So the ORM compiles it once per process, and each lookup runs that SQL.
+    machine). So the ORM compiles it once per process, and each lookup runs that SQL and
+    makes the instance from the row as the ORM would (`instance_from_row`).
     """
     folded = folded_code(code)
     if folded is None:
         return None
-    return next(iter(Customer.objects.raw(_customer_by_code_sql(), [folded])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(_customer_by_code_sql(), [folded])
+        row = cursor.fetchone()
+    return None if row is None else instance_from_row(Customer, row)
 
 
 def customer_code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
