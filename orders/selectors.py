@@ -4,18 +4,22 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypedDict, TypeVar, cast
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from config.queries import between
+from config.queries import between, instance_from_row
 from customers.models import Customer
 from customers.selectors import (
     customer_codes_by_id,
     customers_with_code,
     customers_with_exact_code,
+    folded_code,
 )
 from notifications.selectors import messages_of_order, order_sms_history, with_notifications
 from orders.models import Order, OrderStatus
@@ -71,6 +75,36 @@ def order_customer_is(customer: Customer) -> Q:
 def order_customer_code_matches(code: str) -> Q:
     """Orders of the customer whose code is `code` in any case, as the REST API filters."""
     return Q(customer__in=customers_with_code(code))
+
+
+def customer_for_new_order(code: str) -> tuple[Customer, int] | None:
+    """The customer `customers_with_code` finds, and a new order's id from the orders' own
+    sequence, in one query; None, and no id taken, if nobody has the code. PostgreSQL only.
+
+    Placing an order by code needs both before it writes (the patient's SMS quotes the
+    order's id): one round trip rather than two (`orders.services.place_order_by_code`).
+    """
+    folded = folded_code(code)
+    if folded is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_customer_for_new_order_sql(), [folded])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *customer, order_id = row
+    return instance_from_row(Customer, tuple(customer)), order_id
+
+
+@cache
+def _customer_for_new_order_sql() -> str:
+    # Compiled once, as `customer_get_by_code`'s: every order placed by code runs it.
+    table = Order._meta.db_table
+    next_id = RawSQL(f"nextval(pg_get_serial_sequence('{table}', 'id'))", ())  # noqa: S611
+    query = customers_with_code("code").order_by("pk").annotate(next_order_id=next_id)[:1]
+    sql, params = query.query.sql_with_params()
+    assert params == ("code",), params
+    return sql
 
 
 def order_get(pk: int) -> Order | None:

@@ -23,7 +23,12 @@ from customers.models import Customer
 from notifications.models import SmsNotification, SmsStatusChange
 from notifications.selectors import notifications_of
 from orders.models import Order
-from orders.services import UnknownCustomer, _place_with_the_orm, place_order
+from orders.services import (
+    UnknownCustomer,
+    _place_with_the_orm,
+    place_order,
+    place_order_by_code,
+)
 from tests.conftest import on_postgresql
 from tests.factories import CustomerFactory, UserFactory
 
@@ -68,32 +73,40 @@ ORDER = {"item": "Amoxicillin 250mg", "amount": Decimal("12.5"), "physician_name
 def test_the_one_statement_writes_what_the_orm_writes(by):
     if not on_postgresql():
         pytest.skip("the one statement is PostgreSQL's")
-    customer = CustomerFactory(preferred_language="sw")
+    customer = CustomerFactory(code="SW1", preferred_language="sw")
     clerk = UserFactory()
     with request_by(clerk) if by == "a request" else nullcontext():
         orm = _place_with_the_orm(customer=customer, created_by=clerk, **ORDER)
         one_statement = place_order(customer=customer, created_by=clerk, **ORDER)
+        by_code = place_order_by_code(customer_code="sw1", created_by=clerk, **ORDER)
 
     assert written(one_statement.pk) == written(orm.pk)
+    assert written(by_code.pk) == written(orm.pk)
     audit = Order.history.get(id=one_statement.pk)
     assert audit.history_type == "+"
     assert audit.history_user == (clerk if by == "a request" else None)
-    for order in (orm, one_statement):
+    for order in (orm, one_statement, by_code):
         # Each message quotes its own order.
         assert f"{order.pk}" in SmsNotification.objects.get(order=order).message
 
 
-def test_the_order_placed_is_the_order_stored():
+@pytest.mark.parametrize("place", ["by customer", "by code"])
+def test_the_order_placed_is_the_order_stored(place):
     """What `place_order` returns (the API answers with it) is what a read finds: every
-    field, and its message."""
-    customer = CustomerFactory()
-    placed = place_order(customer=customer, created_by=UserFactory(), **ORDER)
+    field, its customer's, and its message."""
+    customer = CustomerFactory(code="ST1")
+    if place == "by code":
+        placed = place_order_by_code(customer_code="st1", created_by=UserFactory(), **ORDER)
+    else:
+        placed = place_order(customer=customer, created_by=UserFactory(), **ORDER)
     stored = Order.objects.get(pk=placed.pk)
-    fields = Order._meta.concrete_fields
-    assert {f.attname: getattr(placed, f.attname) for f in fields} == {
-        f.attname: getattr(stored, f.attname) for f in fields
-    }
-    assert not placed._state.adding
+    for model, one, other in [
+        (Order, placed, stored),
+        (Customer, placed.customer, stored.customer),
+    ]:
+        fields = [f.attname for f in model._meta.concrete_fields]
+        assert [getattr(one, f) for f in fields] == [getattr(other, f) for f in fields]
+        assert not one._state.adding
     assert notifications_of(placed) == notifications_of(stored)
     assert len(notifications_of(placed)) == 1
 
@@ -117,6 +130,15 @@ def test_any_text_is_written_as_given(text):
     assert Order.history.get(id=placed.pk).item == text
 
 
+@pytest.mark.parametrize("code", ["NOBODY", "\u212aIT1", ""])
+def test_an_order_for_a_code_nobody_has_is_not_placed(code):
+    CustomerFactory(code="KIT1")
+    with pytest.raises(UnknownCustomer, match="No customer with code"), transaction.atomic():
+        place_order_by_code(customer_code=code, **ORDER)
+    assert not Order.objects.exists()
+    assert not SmsNotification.objects.exists()
+
+
 def test_a_customer_deleted_since_the_lookup_gets_no_order():
     customer = CustomerFactory(code="GONE1")
     Customer.objects.filter(pk=customer.pk).delete()
@@ -126,3 +148,29 @@ def test_a_customer_deleted_since_the_lookup_gets_no_order():
     assert not Order.objects.exists()
     assert not Order.history.exists()
     assert not SmsNotification.objects.exists()
+
+
+PLAIN_ORDER = {"item": "Amoxicillin", "amount": "12.5", "physician_name": "Dr Otieno"}
+
+
+def test_a_plain_create_answers_what_a_read_of_the_order_answers(api_client):
+    CustomerFactory(code="AP1", name="Amina Njeri")
+    created = api_client.post(
+        "/api/orders/", {"customer_code": "ap1", **PLAIN_ORDER}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    read = api_client.get(f"/api/orders/{created.json()['id']}/")
+    assert created.json() == read.json()
+    assert created.json()["customer_code"] == "AP1"
+    assert created.json()["amount"] == "12.50"
+
+
+def test_an_unknown_code_is_the_same_400_plain_or_not(api_client):
+    """A plain order (JSON) is placed by code; a form goes through the serializer's fields.
+    Nobody with the code: the same answer either way."""
+    body = {"customer_code": " nobody ", **PLAIN_ORDER}
+    plain = api_client.post("/api/orders/", body, format="json")
+    form = api_client.post("/api/orders/", body, format="multipart")
+    assert plain.status_code == form.status_code == 400
+    assert plain.json() == form.json() == {"customer_code": ["No customer with code 'nobody'."]}
+    assert not Order.objects.exists()
