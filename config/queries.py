@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, Q
+from django.db.models.expressions import Col
 
 M = TypeVar("M", bound=Model)
 
@@ -23,20 +25,54 @@ def between(field: str, start: datetime | None, end: datetime | None) -> Q:
 
 
 def instance_from_row(
-    model: type[M], row: tuple[object, ...], *, using: str = DEFAULT_DB_ALIAS
+    model: type[M],
+    row: tuple[object, ...],
+    *,
+    only: tuple[str, ...] = (),
+    using: str = DEFAULT_DB_ALIAS,
 ) -> M:
     """An instance of `model` from a row of its concrete fields in declaration order (the
-    ORM's own select of the model), each value converted as the ORM converts it.
+    ORM's own select of the model, or of `.only(*only)`: the key and those fields), each value
+    converted as the ORM converts it; fields not read are deferred, as `.only()` leaves them.
 
     What `Model.objects.raw()` does for a row, less what it works out again on every call
     (the columns from the cursor, their order, the translations): for a lookup whose SQL is
     compiled once (`customers.selectors.customer_get_by_code`).
     """
     database = connections[using]
-    fields = model._meta.concrete_fields
     values = list(row)
-    for position, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
+    for position, column in _converted_columns(model, only, using):
+        field = column.target
         for convert in database.ops.get_db_converters(column) + field.get_db_converters(database):
             values[position] = convert(values[position], column, database)
-    return model.from_db(using, [field.attname for field in fields], values)
+    return model.from_db(using, _attnames(model, only), values)
+
+
+def _read_fields(model: type[Model], only: tuple[str, ...]) -> list[Any]:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not only or field.primary_key or field.name in only
+    ]
+
+
+@cache
+def _attnames(model: type[Model], only: tuple[str, ...]) -> list[str]:
+    return [field.attname for field in _read_fields(model, only)]
+
+
+@cache
+def _converted_columns(
+    model: type[Model], only: tuple[str, ...], using: str
+) -> list[tuple[int, Col]]:
+    """The columns read whose values the database `using` hands back in another form than
+    the field's (SQLite: text for times, integers for booleans), with their positions: on
+    PostgreSQL, none of most models'. Which they are depends on the database's kind only, so
+    any thread's connection can tell."""
+    database = connections[using]
+    columns = []
+    for position, field in enumerate(_read_fields(model, only)):
+        column = field.get_col(model._meta.db_table)
+        if database.ops.get_db_converters(column) or field.get_db_converters(database):
+            columns.append((position, column))
+    return columns

@@ -93,7 +93,12 @@ def customer_for_new_order(code: str) -> tuple[Customer, int] | None:
     if row is None:
         return None
     *customer, order_id = row
-    return instance_from_row(Customer, tuple(customer)), order_id
+    return instance_from_row(Customer, tuple(customer), only=_NEW_ORDER_NEEDS), order_id
+
+
+# What placing an order and answering with it read of the customer (the SMS: name, number,
+# language; the answer: code, name). The rest, three timestamps among it, is deferred.
+_NEW_ORDER_NEEDS = ("code", "name", "contact_number", "preferred_language")
 
 
 @cache
@@ -101,7 +106,8 @@ def _customer_for_new_order_sql() -> str:
     # Compiled once, as `customer_get_by_code`'s: every order placed by code runs it.
     table = Order._meta.db_table
     next_id = RawSQL(f"nextval(pg_get_serial_sequence('{table}', 'id'))", ())  # noqa: S611
-    query = customers_with_code("code").order_by("pk").annotate(next_order_id=next_id)[:1]
+    customer = customers_with_code("code").only(*_NEW_ORDER_NEEDS).order_by("pk")
+    query = customer.annotate(next_order_id=next_id)[:1]
     sql, params = query.query.sql_with_params()
     assert params == ("code",), params
     return sql
