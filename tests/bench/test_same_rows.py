@@ -4,45 +4,25 @@ is (`make bench` runs there)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from bench.same_rows import place_same_rows
 from notifications.messages import render_message
-from notifications.models import SmsKind, SmsNotification, SmsStatusChange
+from notifications.models import SmsKind, SmsNotification
 from orders.models import Order
 from tests.conftest import on_postgresql
 from tests.factories import CustomerFactory
+from tests.support.rows import written
 
 pytestmark = pytest.mark.django_db
-
-# What differs between any two orders placed one after the other.
-OWN = {"id", "order_id", "history_id", "created_at", "updated_at", "history_date"}
-OWN_SMS = OWN | {"next_attempt_at", "message"}
 
 
 @pytest.fixture(autouse=True)
 def _postgresql_only() -> None:
     if not on_postgresql():
         pytest.skip("the same-rows ceiling writes with a PostgreSQL-only statement")
-
-
-def written(order_id: int) -> dict[str, Any]:
-    """The rows placing `order_id` wrote, less what is the order's own."""
-
-    def common(row: Mapping[str, Any], own: set[str]) -> dict[str, Any]:
-        return {column: value for column, value in row.items() if column not in own}
-
-    messages = SmsNotification.objects.filter(order_id=order_id)
-    return {
-        "order": [common(row, OWN) for row in Order.objects.filter(pk=order_id).values()],
-        "audit": [common(row, OWN) for row in Order.history.filter(id=order_id).values()],
-        "sms": [common(row, OWN_SMS) for row in messages.values()],
-        "sms status changes": SmsStatusChange.objects.filter(notification__in=messages).count(),
-    }
 
 
 def test_it_writes_what_a_create_through_the_api_writes(api_client, user):

@@ -8,10 +8,9 @@ forgotten) on one database only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,7 +19,7 @@ from django.test import RequestFactory
 from simple_history.models import HistoricalRecords
 
 from customers.models import Customer
-from notifications.models import SmsNotification, SmsStatusChange
+from notifications.models import SmsNotification
 from notifications.selectors import notifications_of
 from orders.models import Order
 from orders.services import (
@@ -31,27 +30,9 @@ from orders.services import (
 )
 from tests.conftest import on_postgresql
 from tests.factories import CustomerFactory, UserFactory
+from tests.support.rows import written
 
 pytestmark = pytest.mark.django_db
-
-# What differs between any two orders placed one after the other.
-OWN = {"id", "order_id", "history_id", "created_at", "updated_at", "history_date"}
-OWN_SMS = OWN | {"next_attempt_at", "message"}
-
-
-def written(order_id: int) -> dict[str, Any]:
-    """The rows placing `order_id` wrote, less what is the order's own."""
-
-    def common(row: Mapping[str, Any], own: set[str]) -> dict[str, Any]:
-        return {column: value for column, value in row.items() if column not in own}
-
-    messages = SmsNotification.objects.filter(order_id=order_id)
-    return {
-        "order": [common(row, OWN) for row in Order.objects.filter(pk=order_id).values()],
-        "audit": [common(row, OWN) for row in Order.history.filter(id=order_id).values()],
-        "sms": [common(row, OWN_SMS) for row in messages.values()],
-        "sms status changes": SmsStatusChange.objects.filter(notification__in=messages).count(),
-    }
 
 
 @contextmanager
