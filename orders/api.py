@@ -35,7 +35,7 @@ from notifications.api import (
 )
 from notifications.selectors import notifications_of
 from orders.models import Order, OrderStatus
-from orders.selectors import HistoryEntry, order_history, order_list, order_rows
+from orders.selectors import ORDER_COLUMNS, HistoryEntry, order_history, order_list, order_rows
 from orders.services import order_update, place_order, place_order_by_code
 
 
@@ -206,15 +206,12 @@ def order_representation(order: Order) -> dict[str, Any]:
     """What OrderSerializer's fields write for `order`."""
     return order_row_representation(
         {
-            **{field: getattr(order, field) for field in _ORDER_ROW_FIELDS},
+            **{field: getattr(order, field) for field in ORDER_COLUMNS},
             "customer_code": order.customer.code,
             "customer_name": order.customer.name,
             "messages": notifications_of(order),
         }
     )
-
-
-_ORDER_ROW_FIELDS = ("id", "item", "amount", "physician_name", "status", "created_at", "updated_at")
 
 
 def order_row_representation(row: dict[str, Any]) -> dict[str, Any]:

@@ -30,9 +30,9 @@ _Row = TypeVar("_Row")
 # The order's own columns its representation shows, and no more: loading (above all,
 # parsing the timestamps of) the rest of three joined rows cost a fifth of a list request's
 # time. Read as model fields (`order_list`) and as plain rows (`order_rows`).
-_ORDER_COLUMNS = ("id", "item", "amount", "physician_name", "status", "created_at", "updated_at")
+ORDER_COLUMNS = ("id", "item", "amount", "physician_name", "status", "created_at", "updated_at")
 _REPRESENTED = (
-    *_ORDER_COLUMNS,
+    *ORDER_COLUMNS,
     "customer_id",
     "customer__id",
     "customer__code",
@@ -52,7 +52,7 @@ def order_rows() -> QuerySet[Order, Any]:
     and the JSON array of messages among them: a page of the list without a model instance
     per order and per customer. One query, as `order_list()`."""
     return Order.objects.values(
-        *_ORDER_COLUMNS,
+        *ORDER_COLUMNS,
         customer_code=F("customer__code"),
         customer_name=F("customer__name"),
         messages=messages_of_order("pk"),

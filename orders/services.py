@@ -133,8 +133,8 @@ def _place_in_one_statement(
     """`_place_with_the_orm` on PostgreSQL, in two round trips rather than six (BEGIN, the
     hold, three inserts, COMMIT): the order's id first (unless the caller took it with the
     customer), which its SMS quotes, then the three rows in one statement, which is its own
-    transaction. Issue 14: placing an order is the
-    API's busiest write, and its round trips were most of its cost.
+    transaction. Issue 14: placing an order is the API's busiest write, and its round trips
+    were most of its cost.
 
     The rows are the same model instances, built as `save()` would see them (defaults,
     `auto_now`, the audit row as simple-history builds it), written with the columns the
