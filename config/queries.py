@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.db.models.expressions import Col
 
 M = TypeVar("M", bound=Model)
@@ -22,6 +22,16 @@ def between(field: str, start: datetime | None, end: datetime | None) -> Q:
     if end is not None:
         condition &= Q(**{f"{field}__lt": end})
     return condition
+
+
+def compiled_sql(queryset: QuerySet[Any, Any], *, params: tuple[object, ...]) -> str:
+    """The SQL the ORM compiles for `queryset`, whose parameters must be `params` in that
+    order: for a query run on every request, whose compiling cost more than running it. The
+    caller compiles it once (`functools.cache`) and runs it with its own values in their
+    place."""
+    sql, compiled_params = queryset.query.sql_with_params()
+    assert compiled_params == params, compiled_params
+    return sql
 
 
 def instance_from_row(

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
-from config.queries import between, instance_from_row
+from config.queries import between, compiled_sql, instance_from_row
 from customers.models import Customer
 from customers.phone import InvalidPhoneNumber, normalize_mobile_number
 
@@ -86,9 +86,7 @@ def folded_code(code: str) -> str | None:
 
 @cache
 def _customer_by_code_sql() -> str:
-    sql, params = customers_with_code("code").order_by("pk")[:1].query.sql_with_params()
-    assert params == ("code",), params
-    return sql
+    return compiled_sql(customers_with_code("code").order_by("pk")[:1], params=("code",))
 
 
 def customer_get_by_code(code: str) -> Customer | None:

@@ -9,6 +9,7 @@ session's signature) is Django's.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -17,15 +18,19 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 
+from config.queries import compiled_sql
+
+# Stands for the time of each read while the query is compiled.
+_NOW = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 @cache
 def _session_data_sql() -> str:
     # Two filters, so their parameters come in this order (one filter sorts its arguments).
-    live = Session.objects.filter(session_key="key").filter(expire_date__gt=timezone.now())
-    sql, params = live.values_list("session_data").query.sql_with_params()
-    assert params[0] == "key", params
-    assert len(params) == 2, params
-    return sql
+    live = Session.objects.filter(session_key="key").filter(expire_date__gt=_NOW)
+    # The time as the database takes it, as `load` passes it.
+    now = connection.ops.adapt_datetimefield_value(_NOW)
+    return compiled_sql(live.values_list("session_data"), params=("key", now))
 
 
 class SessionStore(DatabaseSessionStore):

@@ -13,7 +13,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from config.queries import between, instance_from_row
+from config.queries import between, compiled_sql, instance_from_row
 from customers.models import Customer
 from customers.selectors import (
     customer_codes_by_id,
@@ -101,16 +101,25 @@ def customer_for_new_order(code: str) -> tuple[Customer, int] | None:
 _NEW_ORDER_NEEDS = ("code", "name", "contact_number", "preferred_language")
 
 
+def next_order_id() -> int:
+    """A new order's id from the orders' own sequence (PostgreSQL), taken before the order is
+    written: the patient's SMS quotes it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_next_order_id()}")
+        (order_id,) = cursor.fetchone()
+    return int(order_id)
+
+
+def _next_order_id() -> str:
+    return f"nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'))"
+
+
 @cache
 def _customer_for_new_order_sql() -> str:
     # Compiled once, as `customer_get_by_code`'s: every order placed by code runs it.
-    table = Order._meta.db_table
-    next_id = RawSQL(f"nextval(pg_get_serial_sequence('{table}', 'id'))", ())  # noqa: S611
     customer = customers_with_code("code").only(*_NEW_ORDER_NEEDS).order_by("pk")
-    query = customer.annotate(next_order_id=next_id)[:1]
-    sql, params = query.query.sql_with_params()
-    assert params == ("code",), params
-    return sql
+    next_id = RawSQL(_next_order_id(), ())  # noqa: S611 (a table name, no input)
+    return compiled_sql(customer.annotate(next_order_id=next_id)[:1], params=("code",))
 
 
 def order_get(pk: int) -> Order | None:

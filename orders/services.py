@@ -12,12 +12,12 @@ from config.audit import creation_record
 from config.exceptions import Conflict, DomainError
 from customers.models import Customer
 from customers.selectors import customer_get_by_code
-from customers.services import hold_customer
+from customers.services import hold_customer, hold_customer_sql
 from notifications.models import SmsNotification
 from notifications.selectors import remember_notifications
 from notifications.services import order_notification, queue_order_notification
 from orders.models import ALLOWED_TRANSITIONS, Order
-from orders.selectors import customer_for_new_order
+from orders.selectors import customer_for_new_order, next_order_id
 
 
 class UnknownCustomer(DomainError):
@@ -141,9 +141,7 @@ def _place_in_one_statement(
     models declare; `tests/orders/test_placing.py` holds them equal to the ORM's rows.
     """
     if order_id is None:
-        with connection.cursor() as cursor:
-            cursor.execute(_next_order_id_sql())
-            (order_id,) = cursor.fetchone()
+        order_id = next_order_id()
     now = timezone.now()
     order = Order(
         id=order_id,
@@ -195,12 +193,6 @@ def _values(instance: models.Model) -> list[Any]:
 
 
 @cache
-def _next_order_id_sql() -> str:
-    table = Order._meta.db_table
-    return f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
-
-
-@cache
 def _placing_sql() -> str:
     """The customer held (FOR KEY SHARE, as `hold_customer`), then the order, its audit row
     and its SMS, each written only if the row before it was: no customer, no rows."""
@@ -216,9 +208,8 @@ def _placing_sql() -> str:
         # Names from the models, never input: the values are all parameters.
         return f"INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"  # noqa: S608
 
-    customers = quote(Customer._meta.db_table)
     return (
-        f"WITH held AS (SELECT 1 FROM {customers} WHERE id = %s FOR KEY SHARE), "  # noqa: S608
+        f"WITH held AS ({hold_customer_sql()}), "
         f"placed AS ({insert(Order, 'held')} RETURNING 1), "
         f"audited AS ({insert(Order.history.model, 'placed')}) "
         f"{insert(SmsNotification, 'placed')} RETURNING {quote('id')}"
